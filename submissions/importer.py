@@ -1,0 +1,371 @@
+"""Read budget project texts (部门预算重点领域财政项目文本) from .txt and .docx files.
+
+A file holds one or more texts. Each text is a department line, a title line carrying the
+fiscal year, then eight numbered sections whose headings stand alone on their lines (see
+``SECTIONS``). Everything a user can upload must end either in parsed texts or in an
+``ImportFormatError`` whose message names the offending line, so the API can answer 400
+instead of 500 and the user knows where to look.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from io import BytesIO
+from typing import NoReturn
+
+import docx
+from docx.opc.exceptions import PackageNotFoundError
+from lxml import etree
+
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("title", "项目名称"),
+    ("basis", "立项依据"),
+    ("implementer", "项目实施单位"),
+    ("overview", "项目基本概况"),
+    ("content", "项目实施内容"),
+    ("funding", "资金安排情况"),
+    ("plan", "项目实施计划"),
+    ("outcomes", "项目实施成效"),
+)
+NUMERALS = "一二三四五六七八"
+
+FUNDING_INDEX = 5  # 六、资金安排情况: the section the amount is read from
+MAX_INTEGER_DIGITS = 12  # the database column holds at most 12 digits before the point
+
+NO_TEXT = "文件中没有找到项目文本"
+TITLE_EXAMPLE = "应为标题行，如“2025年部门预算重点领域财政项目文本”"
+
+# Word-to-text converters leave bookmark markers such as "[bookmark: _GoBack]" behind.
+_DEBRIS = re.compile(r"\[bookmark:[^\]]*\]", re.IGNORECASE)
+# Invisible characters that editors insert and that would defeat heading matching.
+_INVISIBLE = str.maketrans("", "", "\ufeff\u200b\u200c\u200d\u2060")
+_HEADING = re.compile(
+    r"^([一二三四五六七八])\s*、\s*(" + "|".join(label for _, label in SECTIONS) + r")\s*[:：]?$"
+)
+_YEAR = re.compile(r"(?<!\d)(\d{4})\s*年")
+# The integer part is either comma-grouped or plain; the look-behind keeps us from
+# starting in the middle of a longer number.
+_AMOUNT = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*(万元|元)")
+_UNITS = {"元": Decimal(1), "万元": Decimal(10000)}
+_CENT = Decimal("0.01")
+
+
+class ImportFormatError(ValueError):
+    """The uploaded file is not in the project-text format; ``line`` is 1-based or None."""
+
+    def __init__(self, line: int | None, message: str) -> None:
+        super().__init__(line, message)
+        self.line = line
+        self.message = message
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return self.message
+        return f"第{self.line}行：{self.message}"
+
+
+@dataclass(frozen=True)
+class ParsedText:
+    department_name: str
+    fiscal_year: int
+    title: str
+    basis: str
+    implementer: str
+    overview: str
+    content: str
+    funding: str
+    plan: str
+    outcomes: str
+    amount: Decimal
+    first_line: int
+
+
+def heading_label(index: int) -> str:
+    """The heading as written in the document, e.g. ``三、项目实施单位``."""
+    return f"{NUMERALS[index]}、{SECTIONS[index][1]}"
+
+
+def parse_texts(data: bytes, filename: str) -> list[ParsedText]:
+    """Parse an uploaded file; the extension decides how its bytes are read."""
+    name = filename.lower()
+    if name.endswith(".txt"):
+        lines = _txt_lines(data)
+    elif name.endswith(".docx"):
+        lines = _docx_lines(data)
+    else:
+        raise ImportFormatError(None, "只能导入 .txt 或 .docx 文件")
+    return parse_lines(lines)
+
+
+def parse_lines(lines: list[str]) -> list[ParsedText]:
+    """Parse texts from lines; line numbers in errors are positions in ``lines`` + 1."""
+    rows = [_clean(line) for line in lines]
+    start = _next_nonblank(rows, 0)
+    if start is None:
+        raise ImportFormatError(None, NO_TEXT)
+    if _next_heading(rows, start) is None:
+        raise _no_heading_error(rows, start)
+    texts = []
+    while start is not None:
+        text, start = _parse_one(rows, start)
+        texts.append(text)
+    return texts
+
+
+# --- reading files -------------------------------------------------------------------
+
+
+def _txt_lines(data: bytes) -> list[str]:
+    # A NUL byte means a binary file (or UTF-16), which GB18030 might still "decode".
+    if b"\x00" in data:
+        raise ImportFormatError(None, "文件不是 UTF-8 或 GB18030 编码的文本")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            raise ImportFormatError(None, "文件不是 UTF-8 或 GB18030 编码的文本") from None
+    # Split only on line ends so numbers match what an editor shows (str.splitlines
+    # would also split on form feeds and Unicode separators).
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _docx_lines(data: bytes) -> list[str]:
+    try:
+        document = docx.Document(BytesIO(data))
+        paragraphs = [paragraph.text for paragraph in document.paragraphs]
+    except (
+        PackageNotFoundError,
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        zlib.error,
+        EOFError,
+        KeyError,
+        ValueError,
+        etree.LxmlError,
+    ):
+        raise ImportFormatError(None, "不是有效的 .docx 文件") from None
+    # A soft line break inside a paragraph reads as "\n"; treat it as a line of its own.
+    return [line for text in paragraphs for line in text.split("\n")]
+
+
+def _clean(line: str) -> str:
+    return _DEBRIS.sub("", line.translate(_INVISIBLE)).strip()
+
+
+# --- structure -----------------------------------------------------------------------
+
+
+def _heading_index(row: str) -> int | None:
+    """Which section heading ``row`` is, if it is one; numeral and label must agree."""
+    match = _HEADING.match(row)
+    if match is None:
+        return None
+    index = NUMERALS.index(match.group(1))
+    return index if SECTIONS[index][1] == match.group(2) else None
+
+
+def _looks_like_title(row: str) -> bool:
+    # Department lines carry neither a year nor the words 项目文本, content lines rarely
+    # sit directly above a heading 一; this is only used to find where a text begins.
+    return "项目文本" in row or _YEAR.search(row) is not None
+
+
+def _next_nonblank(rows: list[str], index: int) -> int | None:
+    return next((i for i in range(index, len(rows)) if rows[i]), None)
+
+
+def _next_heading(rows: list[str], index: int) -> int | None:
+    return next((i for i in range(index, len(rows)) if _heading_index(rows[i]) is not None), None)
+
+
+def _nonblank_between(rows: list[str], start: int, stop: int) -> list[int]:
+    return [i for i in range(start, stop) if rows[i]]
+
+
+def _no_heading_error(rows: list[str], start: int) -> ImportFormatError:
+    """No heading anywhere: say what is missing if the file at least starts like a text."""
+    header = _nonblank_between(rows, start, len(rows))[:2]
+    if len(header) == 2 and _YEAR.search(rows[header[1]]):
+        return ImportFormatError(header[1] + 2, f"缺少“{heading_label(0)}”")
+    return ImportFormatError(None, NO_TEXT)
+
+
+def _parse_one(rows: list[str], start: int) -> tuple[ParsedText, int | None]:
+    """Parse the text whose first non-blank line is ``start``; also return where the next
+    text starts (None at the end of the file)."""
+    first_heading = _next_heading(rows, start)
+    if first_heading is None:  # callers only start a text above a heading
+        raise ImportFormatError(None, NO_TEXT)
+    header = _nonblank_between(rows, start, first_heading)
+    department, year = _read_header(rows, header, first_heading)
+    _expect_heading(rows, first_heading, 0)
+
+    values: dict[str, str] = {}
+    amount = Decimal(0)
+    heading = first_heading
+    next_start = None
+    for index, (field, _) in enumerate(SECTIONS):
+        is_last = index == len(SECTIONS) - 1
+        if is_last:
+            end, next_start = _last_section_end(rows, heading)
+        else:
+            end = _section_end(rows, heading)
+        # Checked in this order so the error names the earliest problem in the file.
+        values[field] = _section_value(rows, heading, end, index)
+        if index == FUNDING_INDEX:
+            amount = _find_amount(rows, heading, end)
+        if not is_last:
+            _expect_heading(rows, end, index + 1)
+        heading = end
+
+    text = ParsedText(
+        department_name=department,
+        fiscal_year=year,
+        amount=amount,
+        first_line=start + 1,
+        **values,
+    )
+    return text, next_start
+
+
+def _read_header(rows: list[str], header: list[int], heading: int) -> tuple[str, int]:
+    """Check the department and title lines above heading 一; return the name and year."""
+    if not header:
+        raise ImportFormatError(heading + 1, "缺少部门名称行和标题行")
+    title_at = next((i for i in header if _looks_like_title(rows[i])), None)
+    if len(header) == 1:
+        if title_at is not None:
+            raise ImportFormatError(title_at + 1, "标题行之前缺少部门名称行")
+        # Only a department line: the heading sits where the title should be.
+        raise ImportFormatError(heading + 1, TITLE_EXAMPLE)
+    if len(header) > 2 and title_at is not None:
+        _fail_extra_header_lines(header, title_at)
+    department_at, title_line = header[-2], header[-1]
+    if _looks_like_title(rows[department_at]):
+        raise ImportFormatError(department_at + 1, "应为部门名称行")
+    year = _YEAR.search(rows[title_line])
+    if year is None:
+        raise ImportFormatError(title_line + 1, TITLE_EXAMPLE)
+    return rows[department_at], int(year.group(1))
+
+
+def _fail_extra_header_lines(header: list[int], title_at: int) -> NoReturn:
+    """More than a department and a title line above heading 一: say which lines are extra."""
+    position = header.index(title_at)
+    if position == 0:
+        raise ImportFormatError(title_at + 1, "标题行之前缺少部门名称行")
+    if position == 1:
+        raise ImportFormatError(header[2] + 1, f"标题行之后应为“{heading_label(0)}”")
+    raise ImportFormatError(
+        header[0] + 1, "部门名称行之前有多余的内容，每篇文本应以部门名称行和标题行开头"
+    )
+
+
+def _section_end(rows: list[str], heading: int) -> int:
+    """Index of the next heading after ``heading``, or the end of the file."""
+    found = _next_heading(rows, heading + 1)
+    return len(rows) if found is None else found
+
+
+def _last_section_end(rows: list[str], heading: int) -> tuple[int, int | None]:
+    """Where section 八 ends and the next text starts.
+
+    Section 八 runs until the department and title lines of the next text, which sit
+    right above that text's heading 一; without a next heading it runs to the end.
+    """
+    found = _next_heading(rows, heading + 1)
+    if found is None:
+        return len(rows), None
+    above = _nonblank_between(rows, heading + 1, found)
+    if above and _looks_like_title(rows[above[-1]]):
+        start = _next_text_start(above)
+        return start, start
+    if _heading_index(rows[found]) == 0:
+        raise ImportFormatError(found + 1, TITLE_EXAMPLE)
+    last = heading_label(len(SECTIONS) - 1)
+    raise ImportFormatError(
+        found + 1,
+        f"“{rows[found]}”重复或顺序不对，“{last}”之后只能是下一篇文本的部门名称行和标题行",
+    )
+
+
+def _next_text_start(above: list[int]) -> int:
+    """The department line of the next text, given the non-blank rows between heading 八
+    and the next heading 一, the last of which is a title line."""
+    if len(above) == 1:
+        return above[0]  # 八 is empty, which is reported as the first problem
+    department = above[-2]
+    if len(above) == 2 and department != above[-1] - 1:
+        # Either 八 is empty or the department line is missing. The department line sits
+        # directly above the title, so a blank line between them points to the latter.
+        raise ImportFormatError(above[-1] + 1, "标题行之前缺少部门名称行")
+    return department
+
+
+def _expect_heading(rows: list[str], at: int, expected: int) -> None:
+    """Raise unless row ``at`` is the heading of section ``expected``."""
+    want = heading_label(expected)
+    if at >= len(rows):
+        last = max(i for i, row in enumerate(rows) if row)
+        raise ImportFormatError(last + 2, f"缺少“{want}”（文件已结束）")
+    actual = _heading_index(rows[at])
+    if actual == expected:
+        return
+    if actual is not None and actual > expected:
+        raise ImportFormatError(at + 1, f"缺少“{want}”（此处是“{heading_label(actual)}”）")
+    raise ImportFormatError(at + 1, f"“{rows[at]}”重复或顺序不对，此处应为“{want}”")
+
+
+def _section_value(rows: list[str], heading: int, end: int, index: int) -> str:
+    """The section's lines between its heading and ``end``, without blank edges."""
+    lines = rows[heading + 1 : end]
+    while lines and not lines[0]:
+        lines.pop(0)
+    while lines and not lines[-1]:
+        lines.pop()
+    value = "\n".join(lines)
+    if index == 0:
+        # The title is a name; the sample ends it with a full stop like a sentence.
+        value = value.removesuffix("。")
+    if not value:
+        raise ImportFormatError(heading + 1, f"“{heading_label(index)}”下没有内容")
+    return value
+
+
+# --- amount --------------------------------------------------------------------------
+
+
+def _find_amount(rows: list[str], heading: int, end: int) -> Decimal:
+    """The largest amount in section 六: the prose states the total and maybe its parts."""
+    amounts = [
+        _to_yuan(match, row + 1)
+        for row in range(heading + 1, end)
+        for match in _AMOUNT.finditer(rows[row])
+    ]
+    if not amounts:
+        raise ImportFormatError(
+            heading + 1,
+            f"“{heading_label(FUNDING_INDEX)}”中没有找到金额（如 1,751,800.00元）",
+        )
+    return max(amounts)
+
+
+def _to_yuan(match: re.Match[str], line: int) -> Decimal:
+    integer, fraction, unit = match.groups()
+    digits = integer.replace(",", "").lstrip("0")
+    too_big = ImportFormatError(
+        line, f"金额“{match.group(0)}”超过 {MAX_INTEGER_DIGITS} 位整数，请检查"
+    )
+    # Checked on the digits first so Decimal never sees a gigantic number.
+    if len(digits) > MAX_INTEGER_DIGITS:
+        raise too_big
+    value = Decimal((digits or "0") + (fraction or "")) * _UNITS[unit]
+    if value >= Decimal(10) ** MAX_INTEGER_DIGITS:
+        raise too_big
+    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
