@@ -1,0 +1,32 @@
+"""/healthz: is the database there, and the broker if one is configured."""
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+
+
+def _database() -> dict[str, object]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return {"ok": True, "vendor": connection.vendor}
+    except Exception as error:  # any failure means "not healthy", reported, never raised
+        return {"ok": False, "error": str(error)}
+
+
+def _broker() -> dict[str, object]:
+    if not settings.REDIS_URL:
+        return {"ok": True, "mode": "in-process (no REDIS_URL)"}
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1).ping()
+        return {"ok": True, "mode": "redis"}
+    except Exception as error:  # reported, never raised
+        return {"ok": False, "mode": "redis", "error": str(error)}
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    checks = {"database": _database(), "broker": _broker()}
+    ok = all(check["ok"] for check in checks.values())
+    return JsonResponse({"ok": ok, **checks}, status=200 if ok else 503)

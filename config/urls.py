@@ -1,0 +1,39 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+
+from config.health import healthz
+from submissions import api as texts
+from workflow import api as workflow
+
+api_v1 = [
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("me/", workflow.Me.as_view(), name="api-me"),
+    path("departments/", texts.DepartmentList.as_view(), name="api-departments"),
+    path("texts/", texts.TextListCreate.as_view(), name="api-texts"),
+    path("texts/inbox/", texts.TextInbox.as_view(), name="api-inbox"),
+    path("texts/import/", texts.TextImport.as_view(), name="api-import"),
+    path("texts/<int:pk>/", texts.TextDetail.as_view(), name="api-text"),
+    path("texts/<int:pk>/actions/<str:action>/", texts.TextAction.as_view(), name="api-action"),
+    path("texts/<int:pk>/history/", texts.TextHistory.as_view(), name="api-history"),
+    path("texts/<int:pk>/revisions/", texts.RevisionList.as_view(), name="api-revisions"),
+    path(
+        "texts/<int:pk>/revisions/<int:number>/diff/",
+        texts.RevisionDiff.as_view(),
+        name="api-revision-diff",
+    ),
+    path("texts/<int:pk>/export.docx", texts.TextExportDocx.as_view(), name="api-export-docx"),
+    path("audit/events/", workflow.AuditEventList.as_view(), name="api-audit-events"),
+    path("audit/export.csv", workflow.AuditExportCsv.as_view(), name="api-audit-csv"),
+    path("audit/verify/", workflow.AuditVerify.as_view(), name="api-audit-verify"),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("", include("submissions.urls")),
+]

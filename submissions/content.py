@@ -1,0 +1,104 @@
+"""Rules for the content of a project text: which fields there are, and what is acceptable."""
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from submissions.importer import SECTIONS
+from submissions.models import AMOUNT_MAX_DIGITS, AMOUNT_PLACES
+from workflow.exceptions import InvalidInput
+
+# The eight sections in the order of the sample.
+SECTION_FIELDS: tuple[str, ...] = tuple(name for name, _label in SECTIONS)
+CONTENT_FIELDS: tuple[str, ...] = (*SECTION_FIELDS, "amount", "fiscal_year")
+
+TITLE_MAX_CHARS = 200
+# The longest section of the sample is about 6,000 characters; this leaves ample room
+# while keeping one text a size a reviewer (and the database) can handle.
+SECTION_MAX_CHARS = 100_000
+AMOUNT_INTEGER_DIGITS = AMOUNT_MAX_DIGITS - AMOUNT_PLACES
+FISCAL_YEARS = range(2000, 2101)
+
+
+def _clean_text(name: str, value: Any, errors: dict[str, list[str]]) -> str | None:
+    if not isinstance(value, str):
+        errors[name] = [_("应为文本。")]
+        return None
+    limit = TITLE_MAX_CHARS if name == "title" else SECTION_MAX_CHARS
+    if len(value) > limit:
+        errors[name] = [_("不能超过 %(limit)d 个字符。") % {"limit": limit}]
+        return None
+    if "\x00" in value:
+        errors[name] = [_("不能包含空字符。")]
+        return None
+    return value.strip() if name == "title" else value
+
+
+def clean_amount(value: Any) -> Decimal:
+    """An amount in yuan: not negative, two places, at most 12 digits before the point."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        raise ValueError(_("金额应为数字，如 1751800.00。"))
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except InvalidOperation:
+        raise ValueError(_("金额应为数字，如 1751800.00。")) from None
+    if not amount.is_finite():
+        raise ValueError(_("金额应为数字，如 1751800.00。"))
+    if amount < 0:
+        raise ValueError(_("金额不能为负数。"))
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValueError(_("金额最多两位小数。"))
+    if amount >= Decimal(10) ** AMOUNT_INTEGER_DIGITS:
+        raise ValueError(_("金额整数部分最多 %(n)d 位。") % {"n": AMOUNT_INTEGER_DIGITS})
+    return amount.quantize(Decimal("0.01"))
+
+
+def clean_content(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    """Validate content fields; raise InvalidInput naming every bad field.
+
+    `partial` is for edits: only the fields given are checked. Fields that are not content
+    (state, department, version, ...) are refused, so that they can never be written here.
+    """
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    for name in data:
+        if name not in CONTENT_FIELDS:
+            errors[name] = [_("不能设置此字段。")]
+    for name in SECTION_FIELDS:
+        if name in data:
+            value = _clean_text(name, data[name], errors)
+            if value is not None:
+                cleaned[name] = value
+    if "amount" in data:
+        try:
+            cleaned["amount"] = clean_amount(data["amount"])
+        except ValueError as error:
+            errors["amount"] = [str(error)]
+    if "fiscal_year" in data:
+        year = data["fiscal_year"]
+        if isinstance(year, bool) or not isinstance(year, int) or year not in FISCAL_YEARS:
+            errors["fiscal_year"] = [_("预算年度应为 2000 到 2100 之间的整数。")]
+        else:
+            cleaned["fiscal_year"] = year
+    if not partial:
+        for name in ("title", "fiscal_year"):
+            if name not in data and name not in errors:
+                errors[name] = [_("必须填写。")]
+    if "title" in cleaned and not cleaned["title"]:
+        errors["title"] = [_("项目名称不能为空。")]
+    if errors:
+        raise InvalidInput(errors)
+    return cleaned
+
+
+def missing_for_submit(values: dict[str, Any]) -> dict[str, list[str]]:
+    """What a text still lacks before it may be submitted: every section, and an amount."""
+    errors = {
+        name: [_("提交前必须填写此部分。")]
+        for name in SECTION_FIELDS
+        if not str(values.get(name) or "").strip()
+    }
+    if not values.get("amount") or values["amount"] <= 0:
+        errors["amount"] = [_("提交前金额必须大于 0。")]
+    return errors

@@ -1,0 +1,79 @@
+"""Demo departments, users, roles and the sample's texts. Running it twice changes nothing."""
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from submissions.importer import parse_texts
+from submissions.models import Department, ProjectText
+from workflow import services
+from workflow.states import Role
+
+DEPARTMENTS = {
+    "org": "中共新平彝族傣族自治县委员会组织部",
+    "edu": "新平县教育体育局",
+}
+
+# username -> (role, department code or None for all departments)
+DEMO_USERS: dict[str, tuple[Role, str | None] | None] = {
+    "org_drafter": (Role.DRAFTER, "org"),
+    "org_reviewer": (Role.DEPT_REVIEWER, "org"),
+    "edu_drafter": (Role.DRAFTER, "edu"),
+    "edu_reviewer": (Role.DEPT_REVIEWER, "edu"),
+    "finance": (Role.FINANCE_REVIEWER, None),
+    "approver": (Role.APPROVER, None),
+    "auditor": (Role.AUDITOR, None),
+    "admin": None,  # a superuser: every role, and still bound by separation of duties
+}
+
+
+class Command(BaseCommand):
+    help = "Create the demo departments, users (password: DEMO_PASSWORD) and sample texts."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        departments = {
+            code: Department.objects.get_or_create(code=code, defaults={"name": name})[0]
+            for code, name in DEPARTMENTS.items()
+        }
+        users = {name: self._user(name, grant) for name, grant in DEMO_USERS.items()}
+        for name, grant in DEMO_USERS.items():
+            if grant is not None:
+                role, code = grant
+                services.grant_role(
+                    actor=None,
+                    user=users[name],
+                    role=role,
+                    department=departments[code] if code else None,
+                )
+        self._import_sample(users["org_drafter"], departments["org"])
+        self.stdout.write(
+            "demo users: "
+            + ", ".join(DEMO_USERS)
+            + f" (password: the DEMO_PASSWORD setting, default {settings.DEMO_PASSWORD!r})"
+        )
+
+    def _user(self, username: str, grant: object):
+        user, created = get_user_model().objects.get_or_create(
+            username=username,
+            defaults={"is_staff": grant is None, "is_superuser": grant is None},
+        )
+        if created:
+            user.set_password(settings.DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        return user
+
+    def _import_sample(self, drafter, department: Department) -> None:
+        path = Path(settings.DEMO_TEXTS)
+        if not path.is_file():
+            self.stderr.write(f"sample texts not found at {path}: set DEMO_TEXTS; none imported")
+            return
+        data = path.read_bytes()
+        titles = {text.title for text in parse_texts(data, path.name)}
+        existing = ProjectText.objects.filter(department=department, title__in=titles).count()
+        if existing >= len(titles):
+            return
+        texts = services.import_texts(actor=drafter, filename=path.name, data=data)
+        self.stdout.write(f"imported {len(texts)} sample texts as drafts of {department.code}")

@@ -1,0 +1,184 @@
+"""Departments, project texts and the revisions frozen at each submit.
+
+A project text's `state` is a protected django-fsm field: it changes only through the
+transition methods below, and those are called only by `workflow.services`.
+"""
+
+import pgtrigger
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from workflow.states import REVIEW_STATES, TRANSITIONS, Role, State
+
+# The amount in 六: yuan, two places, at most 12 digits before the point (DESIGN.md).
+AMOUNT_MAX_DIGITS = 14
+AMOUNT_PLACES = 2
+
+
+class Department(models.Model):
+    code = models.SlugField(_("代码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=200, unique=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("部门")
+        verbose_name_plural = _("部门")
+        # One permission per role: held globally it covers every department, held on a
+        # Department object (a guardian grant) it covers that department only.
+        permissions = [(f"act_as_{role.value}", f"Act as {role.value}") for role in Role]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TextContent(models.Model):
+    """The eight sections and the amount: what a drafter writes and a revision freezes."""
+
+    title = models.CharField(_("项目名称"), max_length=200)
+    basis = models.TextField(_("立项依据"), blank=True)
+    implementer = models.TextField(_("项目实施单位"), blank=True)
+    overview = models.TextField(_("项目基本概况"), blank=True)
+    content = models.TextField(_("项目实施内容"), blank=True)
+    funding = models.TextField(_("资金安排情况"), blank=True)
+    amount = models.DecimalField(
+        _("金额（元）"),
+        max_digits=AMOUNT_MAX_DIGITS,
+        decimal_places=AMOUNT_PLACES,
+        default=0,
+        validators=[MinValueValidator(0)],
+    )
+    plan = models.TextField(_("项目实施计划"), blank=True)
+    outcomes = models.TextField(_("项目实施成效"), blank=True)
+    fiscal_year = models.PositiveSmallIntegerField(_("预算年度"))
+
+    class Meta:
+        abstract = True
+
+
+class ProjectText(TextContent):
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="texts", verbose_name=_("部门")
+    )
+    state = FSMField(
+        _("状态"), default=State.DRAFT, choices=State.choices, protected=True, db_index=True
+    )
+    # Optimistic lock: every write bumps it and every write must name the one it saw.
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    # Number of the last submitted revision (0: never submitted).
+    revision = models.PositiveIntegerField(_("修订号"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    entered_state_at = models.DateTimeField(default=timezone.now)
+    # Everyone who created, edited or submitted any of it: they may never review it.
+    authors = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="authored_texts")
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        verbose_name = _("项目文本")
+        verbose_name_plural = _("项目文本")
+        indexes = [
+            models.Index(fields=["department", "state"]),
+            models.Index(fields=["state", "entered_state_at"]),
+        ]
+        triggers = [
+            # queryset.update() bypasses django-fsm; the database refuses what the machine does.
+            pgtrigger.FSM(
+                name="state_follows_the_machine",
+                field="state",
+                transitions=[(a.value, b.value) for a, b in TRANSITIONS],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    # The transitions. The service checks permission, separation of duties and version
+    # before it calls one: django-fsm does not check `permission` on a call.
+
+    @transition(field=state, source=[State.DRAFT, State.RETURNED], target=State.DEPT_REVIEW)
+    def submit(self) -> None:
+        pass
+
+    @transition(field=state, source=State.DEPT_REVIEW, target=State.DRAFT)
+    def withdraw(self) -> None:
+        pass
+
+    @transition(field=state, source=State.DEPT_REVIEW, target=State.FINANCE_REVIEW)
+    def dept_approve(self) -> None:
+        pass
+
+    @transition(field=state, source=State.FINANCE_REVIEW, target=State.APPROVAL)
+    def finance_approve(self) -> None:
+        pass
+
+    @transition(field=state, source=State.APPROVAL, target=State.APPROVED)
+    def approve(self) -> None:
+        pass
+
+    @transition(field=state, source=list(REVIEW_STATES), target=State.RETURNED)
+    def return_to_drafter(self) -> None:
+        pass
+
+    @transition(field=state, source=list(REVIEW_STATES), target=State.REJECTED)
+    def reject(self) -> None:
+        pass
+
+
+class Revision(TextContent):
+    """An immutable snapshot of a text, frozen when it was submitted."""
+
+    text = models.ForeignKey(ProjectText, on_delete=models.PROTECT, related_name="revisions")
+    number = models.PositiveIntegerField(_("修订号"))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["text", "number"]
+        verbose_name = _("修订")
+        verbose_name_plural = _("修订")
+        constraints = [
+            models.UniqueConstraint(fields=["text", "number"], name="one_revision_per_number")
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="revisions_are_immutable", operation=pgtrigger.Update | pgtrigger.Delete
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.text_id}#{self.number}"
+
+
+# Object permissions held with guardian through direct foreign keys (not the generic
+# content-type table): a co-drafter's `change` on one text, a reviewer's role on one
+# department.
+
+
+class ProjectTextUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(ProjectText, on_delete=models.CASCADE)
+
+
+class ProjectTextGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(ProjectText, on_delete=models.CASCADE)
+
+
+class DepartmentUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Department, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = _("角色授权")
+        verbose_name_plural = _("角色授权")
+
+
+class DepartmentGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Department, on_delete=models.CASCADE)

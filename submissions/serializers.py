@@ -1,0 +1,150 @@
+"""How texts, revisions and audit events look in JSON. Output only: input is checked by the
+workflow service, so that its rules hold for the API, the pages and the commands alike."""
+
+from rest_framework import serializers
+
+from submissions.models import AMOUNT_MAX_DIGITS, AMOUNT_PLACES, Department, ProjectText, Revision
+from workflow.models import AuditEvent, Decision
+
+SECTION_OUTPUT = (
+    "title",
+    "basis",
+    "implementer",
+    "overview",
+    "content",
+    "funding",
+    "amount",
+    "plan",
+    "outcomes",
+    "fiscal_year",
+)
+
+
+class DepartmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Department
+        fields = ["code", "name"]
+
+
+class TextSerializer(serializers.ModelSerializer):
+    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    department_name = serializers.CharField(source="department.name", read_only=True)
+    state_display = serializers.CharField(source="get_state_display", read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+    amount = serializers.DecimalField(
+        max_digits=AMOUNT_MAX_DIGITS, decimal_places=AMOUNT_PLACES, read_only=True
+    )
+
+    class Meta:
+        model = ProjectText
+        fields = [
+            "id",
+            "department",
+            "department_name",
+            *SECTION_OUTPUT,
+            "state",
+            "state_display",
+            "version",
+            "revision",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "entered_state_at",
+        ]
+        read_only_fields = fields
+
+
+class TextDetailSerializer(TextSerializer):
+    available_actions = serializers.SerializerMethodField()
+
+    class Meta(TextSerializer.Meta):
+        fields = [*TextSerializer.Meta.fields, "available_actions"]
+        read_only_fields = fields
+
+    def get_available_actions(self, text: ProjectText) -> list[str]:
+        return self.context["available_actions"]
+
+
+class TextWriteSerializer(serializers.Serializer):
+    """Documents the body of create and edit for the schema; the service validates it."""
+
+    department = serializers.CharField(required=False, help_text="department code, e.g. org")
+    version = serializers.IntegerField(required=False, help_text="edit only: the version seen")
+    title = serializers.CharField(required=False)
+    basis = serializers.CharField(required=False)
+    implementer = serializers.CharField(required=False)
+    overview = serializers.CharField(required=False)
+    content = serializers.CharField(required=False)
+    funding = serializers.CharField(required=False)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
+    plan = serializers.CharField(required=False)
+    outcomes = serializers.CharField(required=False)
+    fiscal_year = serializers.IntegerField(required=False)
+
+
+class ActionSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    comment = serializers.CharField(required=False, allow_blank=True)
+    section = serializers.CharField(required=False, allow_blank=True)
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username")
+
+    class Meta:
+        model = Decision
+        fields = ["stage", "action", "actor", "comment", "section", "decided_at"]
+
+
+class RevisionSerializer(serializers.ModelSerializer):
+    submitted_by = serializers.CharField(source="submitted_by.username")
+    decisions = DecisionSerializer(many=True)
+    amount = serializers.DecimalField(max_digits=AMOUNT_MAX_DIGITS, decimal_places=AMOUNT_PLACES)
+
+    class Meta:
+        model = Revision
+        fields = ["number", *SECTION_OUTPUT, "submitted_by", "submitted_at", "decisions"]
+
+
+def _blank_to_none(value: str) -> str | None:
+    return value or None
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+    from_state = serializers.SerializerMethodField()
+    to_state = serializers.SerializerMethodField()
+    department = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "at",
+            "actor",
+            "action",
+            "outcome",
+            "text",
+            "department",
+            "from_state",
+            "to_state",
+            "revision",
+            "comment",
+            "changes",
+            "detail",
+            "stream",
+            "seq",
+            "hash",
+        ]
+
+    def get_actor(self, event: AuditEvent) -> str | None:
+        return _blank_to_none(event.actor_name)
+
+    def get_from_state(self, event: AuditEvent) -> str | None:
+        return _blank_to_none(event.from_state)
+
+    def get_to_state(self, event: AuditEvent) -> str | None:
+        return _blank_to_none(event.to_state)
+
+    def get_department(self, event: AuditEvent) -> str | None:
+        return _blank_to_none(event.department)

@@ -1,0 +1,64 @@
+"""Reading the audit log, for auditors and for a text's history."""
+
+from datetime import datetime, time
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+
+from submissions.models import Department, ProjectText
+from workflow.exceptions import InvalidInput, NotPermitted
+from workflow.models import AuditEvent
+from workflow.permissions import Authority
+from workflow.states import Role
+
+
+def text_history(text: ProjectText) -> QuerySet[AuditEvent]:
+    """Every event of one text, refused attempts included, oldest first."""
+    return AuditEvent.objects.filter(text=text).order_by("at", "id")
+
+
+def _moment(name: str, value: str, *, end_of_day: bool) -> datetime:
+    try:
+        moment = parse_datetime(value)
+        day = None if moment else parse_date(value)
+    except ValueError:
+        moment = day = None
+    if moment is None:
+        if day is None:
+            raise InvalidInput({name: [_("应为日期或 ISO 8601 时间，如 2025-03-01。")]})
+        moment = datetime.combine(day, time.max if end_of_day else time.min)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+def audit_events(authority: Authority, params: dict[str, Any]) -> QuerySet[AuditEvent]:
+    """Events an auditor may read, filtered by actor, action, text, department and time."""
+    scope = authority.scope(Role.AUDITOR)
+    if not scope:
+        raise NotPermitted(_("只有审计人可以查看审计日志。"))
+    events = AuditEvent.objects.all()
+    if not scope.everywhere:
+        codes = Department.objects.filter(id__in=scope.department_ids).values("code")
+        events = events.filter(department__in=codes)
+    if params.get("actor"):
+        events = events.filter(actor_name=params["actor"])
+    if params.get("action"):
+        events = events.filter(action=params["action"])
+    if params.get("outcome"):
+        events = events.filter(outcome=params["outcome"])
+    if params.get("department"):
+        events = events.filter(department=params["department"])
+    if params.get("text"):
+        try:
+            events = events.filter(text_id=int(params["text"]))
+        except (TypeError, ValueError):
+            raise InvalidInput({"text": [_("应为整数。")]}) from None
+    if params.get("since"):
+        events = events.filter(at__gte=_moment("since", params["since"], end_of_day=False))
+    if params.get("until"):
+        events = events.filter(at__lte=_moment("until", params["until"], end_of_day=True))
+    return events.order_by("id")
