@@ -1,0 +1,46 @@
+# Two commands on a fresh machine:
+#   make demo   install, migrate SQLite, load the demo data, serve on http://127.0.0.1:8000/
+#   make test   install, then run the whole suite on SQLite and on PostgreSQL
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PG_URL ?= postgres://postgres@127.0.0.1:5432/budget_workflow
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install demo test test-sqlite test-postgres lint services
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(PY) manage.py migrate --verbosity 0
+	$(PY) manage.py seed_demo
+	@echo
+	@echo "  Open http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/)"
+	@echo "  Log in as org_drafter, org_reviewer, edu_drafter, edu_reviewer, finance, approver,"
+	@echo "  auditor or admin; password: $${DEMO_PASSWORD:-demo-pass-2025}"
+	@echo
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+services:
+	bash .ci/services
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+test-sqlite: install
+	$(PY) -m pytest
+
+test-postgres: install services
+	DATABASE_URL=$(PG_URL) $(PY) -m pytest
+
+test: lint test-sqlite test-postgres
