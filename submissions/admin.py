@@ -80,6 +80,16 @@ class RoleGrantAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.is_superuser
 
+    # The admin wraps its views in a transaction; the grant services are durable
+    # transactions of their own, so these two views run without the admin's.
+    def changeform_view(
+        self, request: HttpRequest, object_id=None, form_url="", extra_context=None
+    ):
+        return self._changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context=None):
+        return self._delete_view(request, object_id, extra_context)
+
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         self._call(
             request,

@@ -40,6 +40,12 @@ def _flush_ignoring_triggers(self: flush.Command, **options: Any) -> None:
 flush.Command.handle = _flush_ignoring_triggers
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    # The real hasher costs ~0.3 s a user on these machines; tests make many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @dataclass
 class Cast:
     """The demo's departments and people (DESIGN.md, seed_demo)."""
