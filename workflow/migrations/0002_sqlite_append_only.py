@@ -1,31 +1,37 @@
-"""On SQLite, where django-pgtrigger installs nothing, refuse UPDATE and DELETE on the audit
-table with SQLite's own triggers. (SQLite has no TRUNCATE: its DELETE without WHERE fires
-the trigger too.)"""
+"""On SQLite, where django-pgtrigger installs nothing, SQLite's own triggers refuse UPDATE and
+DELETE on the audit events and on decisions. (SQLite has no TRUNCATE: a DELETE without
+WHERE fires the trigger too.)"""
 
 from django.db import migrations
 
-TABLE = "workflow_audit_event"
-TRIGGERS = {
-    "audit_events_no_update": "UPDATE",
-    "audit_events_no_delete": "DELETE",
+PROTECTED = {
+    "workflow_audit_event": "audit events are append-only",
+    "workflow_decision": "decisions are immutable",
 }
+OPERATIONS = ("UPDATE", "DELETE")
+
+
+def _name(table: str, operation: str) -> str:
+    return f"{table}_no_{operation.lower()}"
 
 
 def create(apps, schema_editor):
     if schema_editor.connection.vendor != "sqlite":
         return
-    for name, operation in TRIGGERS.items():
-        schema_editor.execute(
-            f"CREATE TRIGGER IF NOT EXISTS {name} BEFORE {operation} ON {TABLE} "
-            f"BEGIN SELECT RAISE(ABORT, 'audit events are append-only: {operation} refused'); END"
-        )
+    for table, reason in PROTECTED.items():
+        for operation in OPERATIONS:
+            schema_editor.execute(
+                f"CREATE TRIGGER IF NOT EXISTS {_name(table, operation)} BEFORE {operation} "
+                f"ON {table} BEGIN SELECT RAISE(ABORT, '{reason}: {operation} refused'); END"
+            )
 
 
 def drop(apps, schema_editor):
     if schema_editor.connection.vendor != "sqlite":
         return
-    for name in TRIGGERS:
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
+    for table in PROTECTED:
+        for operation in OPERATIONS:
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {_name(table, operation)}")
 
 
 class Migration(migrations.Migration):
