@@ -47,11 +47,13 @@ def clean_amount(value: Any) -> Decimal:
         raise ValueError(_("金额应为数字，如 1751800.00。"))
     if amount < 0:
         raise ValueError(_("金额不能为负数。"))
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValueError(_("金额最多两位小数。"))
+    # Size first: quantizing a huge value (1E+400) raises rather than answers.
     if amount >= Decimal(10) ** AMOUNT_INTEGER_DIGITS:
         raise ValueError(_("金额整数部分最多 %(n)d 位。") % {"n": AMOUNT_INTEGER_DIGITS})
-    return amount.quantize(Decimal("0.01"))
+    cents = amount.quantize(Decimal("0.01"))
+    if amount != cents:
+        raise ValueError(_("金额最多两位小数。"))
+    return cents
 
 
 def clean_content(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:

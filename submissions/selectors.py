@@ -16,9 +16,13 @@ TEXT_LIST_RELATED = ("department", "created_by")
 
 def _as_int(name: str, value: Any) -> int:
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
-        raise InvalidInput({name: [_("应为整数。")]}) from None
+        number = None
+    # A number the database cannot hold would fail in the query, not here.
+    if number is None or not -(2**63) < number < 2**63:
+        raise InvalidInput({name: [_("应为整数。")]})
+    return number
 
 
 def text_list(authority: Authority, params: dict[str, Any]) -> QuerySet[ProjectText]:

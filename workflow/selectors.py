@@ -20,19 +20,36 @@ def text_history(text: ProjectText) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(text=text).order_by("at", "id")
 
 
+# Outside these years a time cannot be converted to UTC and back on every database.
+SEARCHABLE_YEARS = range(1900, 9000)
+
+
 def _moment(name: str, value: str, *, end_of_day: bool) -> datetime:
+    """A date means the whole day: from its start (`since`) or to its end (`until`)."""
+    error = InvalidInput({name: [_("应为日期或 ISO 8601 时间，如 2025-03-01。")]})
     try:
-        moment = parse_datetime(value)
-        day = None if moment else parse_date(value)
+        # parse_datetime also accepts a bare date (as midnight): try the date first.
+        day = parse_date(value)
+        moment = None if day else parse_datetime(value)
     except ValueError:
-        moment = day = None
-    if moment is None:
-        if day is None:
-            raise InvalidInput({name: [_("应为日期或 ISO 8601 时间，如 2025-03-01。")]})
+        raise error from None
+    if day is not None:
         moment = datetime.combine(day, time.max if end_of_day else time.min)
+    if moment is None or moment.year not in SEARCHABLE_YEARS:
+        raise error
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment
+
+
+def _text_id(value: Any) -> int:
+    try:
+        text_id = int(value)
+    except (TypeError, ValueError):
+        text_id = -1
+    if not 0 < text_id < 2**63:
+        raise InvalidInput({"text": [_("应为项目文本的编号（正整数）。")]})
+    return text_id
 
 
 def audit_events(authority: Authority, params: dict[str, Any]) -> QuerySet[AuditEvent]:
@@ -53,10 +70,7 @@ def audit_events(authority: Authority, params: dict[str, Any]) -> QuerySet[Audit
     if params.get("department"):
         events = events.filter(department=params["department"])
     if params.get("text"):
-        try:
-            events = events.filter(text_id=int(params["text"]))
-        except (TypeError, ValueError):
-            raise InvalidInput({"text": [_("应为整数。")]}) from None
+        events = events.filter(text_id=_text_id(params["text"]))
     if params.get("since"):
         events = events.filter(at__gte=_moment("since", params["since"], end_of_day=False))
     if params.get("until"):
