@@ -4,8 +4,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 
-class RequestSizeLimitMiddleware:
-    """Refuse an oversized body with 413 before anything reads it."""
+class RequestGuardMiddleware:
+    """Refuse an oversized body with 413 before anything reads it, and a query string
+    carrying NUL (which PostgreSQL cannot compare with) with 400."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -19,4 +20,7 @@ class RequestSizeLimitMiddleware:
             return JsonResponse(
                 {"detail": f"请求过大：最多 {settings.MAX_REQUEST_BYTES} 字节。"}, status=413
             )
+        for key, value in request.GET.items():
+            if "\x00" in key or "\x00" in value:
+                return JsonResponse({key: ["查询参数不能包含空字符（NUL）。"]}, status=400)
         return self.get_response(request)

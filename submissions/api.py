@@ -177,7 +177,7 @@ class RevisionDiff(APIView):
             if revision.number == 1:
                 raise InvalidInput({"against": [_("第 1 版之前没有修订，请用 against 指定。")]})
             against = revision.number - 1
-        elif not against.isdigit():
+        elif not (against.isascii() and against.isdigit()):
             raise InvalidInput({"against": [_("应为修订号（整数）。")]})
         return Response(revision_diff(revision, selectors.revision_of(text, against)))
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from submissions.importer import SECTIONS
 from submissions.models import AMOUNT_MAX_DIGITS, AMOUNT_PLACES
 from workflow.exceptions import InvalidInput
+from workflow.text_rules import unstorable_reason
 
 # The eight sections in the order of the sample.
 SECTION_FIELDS: tuple[str, ...] = tuple(name for name, _label in SECTIONS)
@@ -29,8 +30,9 @@ def _clean_text(name: str, value: Any, errors: dict[str, list[str]]) -> str | No
     if len(value) > limit:
         errors[name] = [_("不能超过 %(limit)d 个字符。") % {"limit": limit}]
         return None
-    if "\x00" in value:
-        errors[name] = [_("不能包含空字符。")]
+    reason = unstorable_reason(value)
+    if reason:
+        errors[name] = [reason]
         return None
     return value.strip() if name == "title" else value
 

@@ -8,7 +8,7 @@ from tests.factories import act, make_user
 from workflow.exceptions import NotPermitted
 from workflow.models import AuditEvent
 from workflow.permissions import Authority
-from workflow.services import edit_text, grant_text_access
+from workflow.services import edit_text, grant_role, grant_text_access
 from workflow.states import Action, Role, State
 
 
@@ -117,3 +117,16 @@ def test_the_admin_lists_role_grants(cast, client):
     page = client.get(ADMIN_GRANTS)
     assert page.status_code == 200
     assert "org_reviewer" in page.content.decode()
+
+
+def test_a_role_grant_by_a_non_administrator_is_refused_and_recorded(cast):
+    with pytest.raises(NotPermitted):
+        grant_role(actor=cast.org_reviewer, user=cast.org_drafter, role=Role.APPROVER)
+
+    assert not Authority.of(cast.org_drafter).scope(Role.APPROVER)
+    event = AuditEvent.objects.filter(action="grant_role").latest("id")
+    assert (event.actor, event.outcome, event.detail["role"]) == (
+        cast.org_reviewer,
+        "refused",
+        "approver",
+    )

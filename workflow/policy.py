@@ -40,7 +40,11 @@ class RevisionFacts:
         revision = None
         decisions: tuple[tuple[int, str], ...] = ()
         if text.revision:
-            revision = Revision.objects.filter(text=text, number=text.revision).first()
+            revision = (
+                Revision.objects.filter(text=text, number=text.revision)
+                .only("id", "number", "text_id", "submitted_by_id")
+                .first()
+            )
             decisions = tuple(
                 Decision.objects.filter(revision=revision).values_list("actor_id", "action")
             )

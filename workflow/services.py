@@ -52,6 +52,7 @@ from workflow.states import (
     Action,
     Role,
 )
+from workflow.text_rules import unstorable_reason
 
 T = TypeVar("T")
 
@@ -98,7 +99,7 @@ def _lock_visible_text(authority: Authority, text_id: Any) -> ProjectText:
     try:
         text = (
             ProjectText.objects.select_for_update(of=("self",))
-            .select_related("department")
+            .select_related("department", "created_by")
             .get(pk=int(text_id))
         )
     except (ProjectText.DoesNotExist, TypeError, ValueError, OverflowError):
@@ -167,8 +168,9 @@ def _clean_comment(comment: Any, *, required: bool) -> str:
         raise InvalidInput({"comment": [_("退回或不予立项必须填写理由。")]})
     if len(comment) > COMMENT_MAX_CHARS:
         raise InvalidInput({"comment": [_("不能超过 %(n)d 个字符。") % {"n": COMMENT_MAX_CHARS}]})
-    if "\x00" in comment:
-        raise InvalidInput({"comment": [_("不能包含空字符。")]})
+    reason = unstorable_reason(comment)
+    if reason:
+        raise InvalidInput({"comment": [reason]})
     return comment
 
 
@@ -261,7 +263,9 @@ def _drafting_department(authority: Authority, department_code: Any) -> Departme
         if not scope.everywhere and len(scope.department_ids) == 1:
             return Department.objects.get(pk=next(iter(scope.department_ids)))
         raise InvalidInput({"department": [_("必须填写部门代码。")]})
-    department = Department.objects.filter(code=str(department_code)).first()
+    if not isinstance(department_code, str) or unstorable_reason(department_code):
+        raise InvalidInput({"department": [_("应为部门代码，如 org。")]})
+    department = Department.objects.filter(code=department_code).first()
     if department is None:
         raise InvalidInput({"department": [_("未知部门：%(c)s") % {"c": department_code}]})
     if not authority.holds(Role.DRAFTER, department.pk):
@@ -415,10 +419,29 @@ def import_texts(*, actor: AbstractBaseUser, filename: str, data: bytes) -> list
 # --- Roles -----------------------------------------------------------------------------------
 
 
-def _check_may_grant(actor: AbstractBaseUser | None) -> None:
+def _check_may_grant(
+    action: str, actor: AbstractBaseUser | None, user: AbstractBaseUser, role: Any, department
+) -> None:
+    """Only administrators change roles; a refused attempt is recorded on the user's stream."""
     # None is the command line: whoever runs manage.py already owns the installation.
-    if actor is not None and not (actor.is_active and actor.is_superuser):
-        raise NotPermitted(_("只有系统管理员可以授予或收回角色。"))
+    if actor is None or (actor.is_active and actor.is_superuser):
+        return
+    refusal = NotPermitted(_("只有系统管理员可以授予或收回角色。"))
+    with transaction.atomic(durable=True):
+        audit.record(
+            stream=audit.user_stream(user.pk),
+            actor=actor,
+            action=action,
+            outcome=Outcome.REFUSED,
+            department=department.code if department else "",
+            detail={
+                "user": user.get_username(),
+                "role": str(role),
+                "reason": refusal.code,
+                "message": refusal.message,
+            },
+        )
+    raise refusal
 
 
 def _role_and_permission(role: Any, department: Department | None) -> tuple[Role, Permission]:
@@ -447,7 +470,6 @@ def _record_grant(
     )
 
 
-@transaction.atomic(durable=True)
 def grant_role(
     *,
     actor: AbstractBaseUser | None,
@@ -456,7 +478,12 @@ def grant_role(
     department: Department | None = None,
 ) -> bool:
     """Give `user` the role, for one department or (with none) for all. False if held."""
-    _check_may_grant(actor)
+    _check_may_grant("grant_role", actor, user, role, department)
+    return _grant_role(actor, user, role, department)
+
+
+@transaction.atomic(durable=True)
+def _grant_role(actor, user, role: Any, department: Department | None) -> bool:
     role, permission = _role_and_permission(role, department)
     group, _created = Group.objects.get_or_create(name=role.value)
     changed = not user.groups.filter(pk=group.pk).exists()
@@ -476,7 +503,6 @@ def grant_role(
     return changed
 
 
-@transaction.atomic(durable=True)
 def revoke_role(
     *,
     actor: AbstractBaseUser | None,
@@ -488,7 +514,12 @@ def revoke_role(
 
     The user leaves the role's group once no department is left to hold it for.
     """
-    _check_may_grant(actor)
+    _check_may_grant("revoke_role", actor, user, role, department)
+    return _revoke_role(actor, user, role, department)
+
+
+@transaction.atomic(durable=True)
+def _revoke_role(actor, user, role: Any, department: Department | None) -> bool:
     role, permission = _role_and_permission(role, department)
     grants = DepartmentUserObjectPermission.objects.filter(user=user, permission=permission)
     changed = False
