@@ -12,7 +12,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from submissions.models import Department, ProjectText
-from tests.factories import DepartmentFactory, make_text, make_user
+from tests.factories import DepartmentFactory, act, make_text, make_user
 from workflow.states import Role
 
 
@@ -64,6 +64,27 @@ class Cast:
     def text(self, **overrides: Any) -> ProjectText:
         """A complete draft of `org`, written by org_drafter."""
         return make_text(self.org_drafter, self.org, **overrides)
+
+    def text_in(self, state: str, **overrides: Any) -> ProjectText:
+        """A text of `org` brought to `state` by the demo users, through the service."""
+        text = self.text(**overrides)
+        for action, who in PATH_TO[state]:
+            act(getattr(self, who), text, action, comment="理由" if action == "return" else "")
+        return ProjectText.objects.get(pk=text.pk)
+
+
+# How a fresh draft reaches each state: (action, who) in order.
+PATH_TO = {
+    "draft": [],
+    "dept_review": [("submit", "org_drafter")],
+    "finance_review": [("submit", "org_drafter"), ("dept_approve", "org_reviewer")],
+    "approval": [
+        ("submit", "org_drafter"),
+        ("dept_approve", "org_reviewer"),
+        ("finance_approve", "finance"),
+    ],
+    "returned": [("submit", "org_drafter"), ("return", "org_reviewer")],
+}
 
 
 @pytest.fixture

@@ -24,26 +24,6 @@ from workflow.states import Role
 TABLE = "workflow_audit_event"
 SAMPLE = Path(__file__).resolve().parents[2] / "shared/data/xinping-2025-org-dept-project-texts.txt"
 
-# How to bring a fresh draft to each state: (action, actor attribute on the cast).
-PATH_TO = {
-    "draft": [],
-    "dept_review": [("submit", "org_drafter")],
-    "finance_review": [("submit", "org_drafter"), ("dept_approve", "org_reviewer")],
-    "approval": [
-        ("submit", "org_drafter"),
-        ("dept_approve", "org_reviewer"),
-        ("finance_approve", "finance"),
-    ],
-    "returned": [("submit", "org_drafter"), ("return", "org_reviewer")],
-}
-
-
-def text_in(cast, state: str, **overrides: Any) -> ProjectText:
-    text = cast.text(**overrides)
-    for action, who in PATH_TO[state]:
-        act(getattr(cast, who), text, action, comment="理由" if action == "return" else "")
-    return ProjectText.objects.get(pk=text.pk)
-
 
 def last_event_id() -> int:
     last = AuditEvent.objects.order_by("-id").first()
@@ -122,7 +102,7 @@ ACTIONS = [
 def test_each_successful_action_writes_exactly_one_ok_event(
     cast, action, start, who, comment, target
 ):
-    text = text_in(cast, start)
+    text = cast.text_in(start)
     before = last_event_id()
     actor = getattr(cast, who)
 
@@ -238,7 +218,7 @@ def test_a_submit_whose_event_cannot_be_written_changes_nothing(cast):
 
 
 def test_an_action_that_fails_validation_writes_no_event(cast):
-    text = text_in(cast, "dept_review")
+    text = cast.text_in("dept_review")
     before = last_event_id()
 
     with pytest.raises(InvalidInput):
@@ -520,7 +500,7 @@ def _refused_events(text: ProjectText, before: int) -> list[AuditEvent]:
 
 
 def test_an_attempt_without_permission_is_recorded_as_refused(cast):
-    text = text_in(cast, "dept_review")
+    text = cast.text_in("dept_review")
     before = last_event_id()
 
     with pytest.raises(NotPermitted):
@@ -548,7 +528,7 @@ def test_an_attempt_in_the_wrong_state_is_recorded_as_refused(cast):
 
 
 def test_an_attempt_with_a_stale_version_is_recorded_as_refused(cast):
-    text = text_in(cast, "dept_review")
+    text = cast.text_in("dept_review")
     before = last_event_id()
 
     with pytest.raises(StaleVersion):
@@ -568,7 +548,7 @@ def test_an_attempt_with_a_stale_version_is_recorded_as_refused(cast):
 
 
 def test_an_attempt_on_an_invisible_text_is_recorded_as_refused(cast):
-    text = text_in(cast, "dept_review")
+    text = cast.text_in("dept_review")
     before = last_event_id()
 
     with pytest.raises(NotVisible):
@@ -580,7 +560,7 @@ def test_an_attempt_on_an_invisible_text_is_recorded_as_refused(cast):
 
 
 def test_a_refused_edit_is_recorded_and_changes_nothing(cast):
-    text = text_in(cast, "dept_review")
+    text = cast.text_in("dept_review")
     before = last_event_id()
 
     with pytest.raises(WrongState):
@@ -594,7 +574,7 @@ def test_a_refused_edit_is_recorded_and_changes_nothing(cast):
 
 
 def test_a_refused_separation_of_duties_attempt_is_recorded(cast):
-    text = text_in(cast, "dept_review")
+    text = cast.text_in("dept_review")
     services.grant_role(
         actor=None, user=cast.org_drafter, role=Role.DEPT_REVIEWER, department=cast.org
     )
@@ -609,7 +589,7 @@ def test_a_refused_separation_of_duties_attempt_is_recorded(cast):
 
 
 def test_a_refused_attempt_over_the_api_answers_409_and_appears_in_history(cast, api):
-    text = text_in(cast, "dept_review")
+    text = cast.text_in("dept_review")
     client = api(cast.org_reviewer)
 
     response = client.post(
@@ -626,7 +606,7 @@ def test_a_refused_attempt_over_the_api_answers_409_and_appears_in_history(cast,
 
 
 def test_refused_attempts_take_their_place_in_the_texts_chain(cast):
-    text = text_in(cast, "dept_review")
+    text = cast.text_in("dept_review")
     for who in ("org_drafter", "edu_reviewer"):
         with pytest.raises((NotPermitted, NotVisible)):
             act(getattr(cast, who), text, "dept_approve")
@@ -645,7 +625,7 @@ def test_refused_attempts_take_their_place_in_the_texts_chain(cast):
 
 
 def test_the_log_still_verifies_after_refused_attempts(cast):
-    text = text_in(cast, "dept_review")
+    text = cast.text_in("dept_review")
     with pytest.raises(StaleVersion):
         services.perform_action(
             actor=cast.org_reviewer, text_id=text.pk, action="dept_approve", version=0

@@ -15,18 +15,6 @@ from submissions.models import ProjectText
 from tests.factories import act
 from workflow import services
 
-# How to bring a fresh draft to each state: (action, actor attribute on the cast).
-PATH_TO = {
-    "draft": [],
-    "dept_review": [("submit", "org_drafter")],
-    "finance_review": [("submit", "org_drafter"), ("dept_approve", "org_reviewer")],
-    "approval": [
-        ("submit", "org_drafter"),
-        ("dept_approve", "org_reviewer"),
-        ("finance_approve", "finance"),
-    ],
-}
-
 # (start state, actor, body besides the version)
 ACTIONS = {
     "submit": ("draft", "org_drafter", {}),
@@ -49,13 +37,6 @@ PINNED = {
 }
 
 SMALL, LARGE = 10, 2_000
-
-
-def text_in(cast, state: str, **overrides: Any) -> ProjectText:
-    text = cast.text(**overrides)
-    for action, who in PATH_TO[state]:
-        act(getattr(cast, who), text, action)
-    return ProjectText.objects.get(pk=text.pk)
 
 
 def fill_to(cast, total: int) -> None:
@@ -115,7 +96,7 @@ WRITES = [*ACTIONS, "edit"]
 
 @pytest.mark.parametrize("kind", WRITES)
 def test_a_write_costs_as_many_queries_with_2000_texts_as_with_10(cast, api, kind):
-    warm, small, large = (text_in(cast, start_state(kind)) for _ in range(3))
+    warm, small, large = (cast.text_in(start_state(kind)) for _ in range(3))
     fill_to(cast, SMALL)
     request = write_request(cast, api, kind)
     queries(request(warm))  # caches (content types, ...) warmed once
@@ -129,7 +110,7 @@ def test_a_write_costs_as_many_queries_with_2000_texts_as_with_10(cast, api, kin
 
 @pytest.mark.parametrize("kind", WRITES)
 def test_a_write_costs_its_pinned_number_of_queries(cast, api, kind):
-    warm, text = (text_in(cast, start_state(kind)) for _ in range(2))
+    warm, text = (cast.text_in(start_state(kind)) for _ in range(2))
     request = write_request(cast, api, kind)
     queries(request(warm))
 
@@ -140,7 +121,7 @@ def test_a_write_costs_its_pinned_number_of_queries(cast, api, kind):
 
 
 def submitted(cast, n: int) -> list[ProjectText]:
-    return [text_in(cast, "dept_review", title=f"送审项目{i}") for i in range(n)]
+    return [cast.text_in("dept_review", title=f"送审项目{i}") for i in range(n)]
 
 
 def text_with_events(cast, n: int) -> ProjectText:
