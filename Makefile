@@ -17,7 +17,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+# Compiled message files are built here, never committed.
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po $(VENV)/.installed
+	$(PY) manage.py compilemessages --ignore=.venv --verbosity 0
+
+install: $(VENV)/.installed locale/en/LC_MESSAGES/django.mo
 
 demo: install
 	$(PY) manage.py migrate --verbosity 0

@@ -189,15 +189,99 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Background work ------------------------------------------------------------------------
+# With REDIS_URL, tasks go through Redis to a worker; without it (the embedded default) the
+# same tasks run in-process right after the transaction that asked for them commits.
+
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# A crashed worker's task runs again (tasks are idempotent), one task at a time per child.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # An unacknowledged task comes back after this long (a worker died holding it).
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    # Fail fast while Redis is down: the outbox keeps the work, the user is not kept waiting.
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    "retry_on_timeout": False,
+    "max_retries": 0,
+}
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# How often beat runs each sweep (seconds). Nothing is ever scheduled with an ETA: deadlines
+# are swept from the database by its own clock.
+OUTBOX_SWEEP_SECONDS = env_int("OUTBOX_SWEEP_SECONDS", 15)
+# An outbox row handed to the broker but not delivered after this long is handed over again.
+OUTBOX_REDISPATCH_SECONDS = env_int("OUTBOX_REDISPATCH_SECONDS", 60)
+DEADLINE_SWEEP_SECONDS = env_int("DEADLINE_SWEEP_SECONDS", 300)
+CHECKPOINT_SECONDS = env_int("CHECKPOINT_SECONDS", 3600)
+DIGEST_HOUR = env_int("DIGEST_HOUR", 8)  # local time of the daily e-mail digest
+
+CELERY_BEAT_SCHEDULE = {
+    "relay-pending-outbox": {
+        "task": "notifications.tasks.sweep_outbox",
+        "schedule": OUTBOX_SWEEP_SECONDS,
+    },
+    "remind-and-escalate": {
+        "task": "workflow.tasks.sweep_deadlines",
+        "schedule": DEADLINE_SWEEP_SECONDS,
+    },
+    "seal-audit-log": {
+        "task": "workflow.tasks.seal_audit_log",
+        "schedule": CHECKPOINT_SECONDS,
+    },
+    "daily-digest": {
+        "task": "notifications.tasks.send_digests",
+        "schedule": 3600,  # hourly; each user gets at most one digest a day, at DIGEST_HOUR
+    },
+}
+
+# Deadlines per review stage: {"working_days": n} (Monday to Friday) or {"hours": n}.
+STAGE_DUE = {
+    "dept_review": {"working_days": env_int("DEPT_REVIEW_DUE_WORKING_DAYS", 5)},
+    "finance_review": {"working_days": env_int("FINANCE_REVIEW_DUE_WORKING_DAYS", 5)},
+    "approval": {"working_days": env_int("APPROVAL_DUE_WORKING_DAYS", 3)},
+}
+# After the reminder, how long until the stage's supervisors are told.
+ESCALATE_AFTER = {"working_days": env_int("ESCALATE_AFTER_WORKING_DAYS", 2)}
+# The group whose members are told when a stage is overdue.
+STAGE_SUPERVISOR_GROUP = {
+    "dept_review": "dept_review_supervisor",
+    "finance_review": "finance_review_supervisor",
+    "approval": "approval_supervisor",
+}
+
+# Each audit checkpoint is also appended here, outside the database.
+AUDIT_CHECKPOINT_FILE = Path(
+    os.environ.get("AUDIT_CHECKPOINT_FILE", BASE_DIR / "var" / "audit-checkpoints.log")
+)
+
+# --- E-mail ---------------------------------------------------------------------------------
+
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if not os.environ.get("EMAIL_HOST")
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "budget-workflow@localhost")
+# Links in e-mails point here.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- Demo -----------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from config.health import healthz
+from notifications import api as notifications
 from submissions import api as texts
 from workflow import api as workflow
 
@@ -24,6 +25,27 @@ api_v1 = [
         name="api-revision-diff",
     ),
     path("texts/<int:pk>/export.docx", texts.TextExportDocx.as_view(), name="api-export-docx"),
+    path("notifications/", notifications.NotificationList.as_view(), name="api-notifications"),
+    path(
+        "notifications/unread-count/",
+        notifications.UnreadCount.as_view(),
+        name="api-notifications-unread",
+    ),
+    path(
+        "notifications/read-all/",
+        notifications.NotificationReadAll.as_view(),
+        name="api-notifications-read-all",
+    ),
+    path(
+        "notifications/preferences/",
+        notifications.PreferenceView.as_view(),
+        name="api-notification-preferences",
+    ),
+    path(
+        "notifications/<int:pk>/read/",
+        notifications.NotificationRead.as_view(),
+        name="api-notification-read",
+    ),
     path("audit/events/", workflow.AuditEventList.as_view(), name="api-audit-events"),
     path("audit/export.csv", workflow.AuditExportCsv.as_view(), name="api-audit-csv"),
     path("audit/verify/", workflow.AuditVerify.as_view(), name="api-audit-verify"),

@@ -41,9 +41,12 @@ flush.Command.handle = _flush_ignoring_triggers
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
+def test_settings(settings, tmp_path) -> None:
     # The real hasher costs ~0.3 s a user on these machines; tests make many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Each test seals the audit log into a file of its own.
+    settings.AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints.log"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
 @dataclass

@@ -7,16 +7,20 @@ for each other, and two events of one stream can never claim the same place.
 """
 
 import hashlib
+import hmac
 import json
+import os
 from dataclasses import dataclass
 from datetime import UTC
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from workflow.models import AuditChain, AuditEvent, Outcome
+from workflow.models import AuditChain, AuditCheckpoint, AuditEvent, Outcome
 
 GENESIS_HASH = "0" * 64
 
@@ -120,6 +124,7 @@ class VerifyResult:
     checked: int
     first_bad: int | None
     detail: str
+    latest_checkpoint: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -127,52 +132,205 @@ class VerifyResult:
             "checked": self.checked,
             "first_bad": self.first_bad,
             "detail": self.detail,
+            "latest_checkpoint": self.latest_checkpoint,
         }
 
 
+# --- Checkpoints -----------------------------------------------------------------------------
+
+
+def _digest(document: Any) -> str:
+    return hashlib.sha256(
+        json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    ).hexdigest()
+
+
+def _signing_key() -> bytes:
+    return (getattr(settings, "AUDIT_SIGNING_KEY", "") or settings.SECRET_KEY).encode()
+
+
+def _checkpoint_document(checkpoint: AuditCheckpoint) -> dict[str, Any]:
+    return {
+        "seq": checkpoint.seq,
+        "at": checkpoint.at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "event_count": checkpoint.event_count,
+        "stream_count": checkpoint.stream_count,
+        "heads": checkpoint.heads,
+        "root": checkpoint.root,
+        "prev_hash": checkpoint.prev_hash,
+    }
+
+
+def _sign(digest: str) -> str:
+    return hmac.new(_signing_key(), digest.encode(), hashlib.sha256).hexdigest()
+
+
+def _file_line(checkpoint: AuditCheckpoint) -> str:
+    return json.dumps(
+        {
+            "seq": checkpoint.seq,
+            "at": checkpoint.at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "event_count": checkpoint.event_count,
+            "root": checkpoint.root,
+            "hash": checkpoint.hash,
+            "signature": checkpoint.signature,
+        },
+        sort_keys=True,
+    )
+
+
+def _sealed_map(checkpoints: list[AuditCheckpoint]) -> dict[str, list]:
+    sealed: dict[str, list] = {}
+    for checkpoint in checkpoints:
+        sealed.update(checkpoint.heads)
+    return sealed
+
+
+@transaction.atomic(durable=True)
+def seal() -> AuditCheckpoint | None:
+    """Seal the log as it stands: a checkpoint row, and its line in the file outside the
+    database. None when nothing was written since the last checkpoint."""
+    previous = list(AuditCheckpoint.objects.select_for_update().order_by("seq"))
+    sealed = _sealed_map(previous)
+    # One query: a consistent snapshot of every stream's head.
+    current = {c.stream: [c.length, c.head_hash] for c in AuditChain.objects.all()}
+    if previous and current == sealed:
+        return None
+    checkpoint = AuditCheckpoint(
+        seq=previous[-1].seq + 1 if previous else 1,
+        at=timezone.now(),
+        event_count=sum(length for length, _head in current.values()),
+        stream_count=len(current),
+        heads={name: head for name, head in current.items() if sealed.get(name) != head},
+        root=_digest(sorted(current.items())),
+        prev_hash=previous[-1].hash if previous else GENESIS_HASH,
+    )
+    checkpoint.hash = _digest(_checkpoint_document(checkpoint))
+    checkpoint.signature = _sign(checkpoint.hash)
+    checkpoint.save(force_insert=True)
+    transaction.on_commit(lambda: _append_to_file(checkpoint))
+    return checkpoint
+
+
+def _append_to_file(checkpoint: AuditCheckpoint) -> None:
+    path = Path(settings.AUDIT_CHECKPOINT_FILE)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # O_APPEND: every line lands at the end, whoever else is writing.
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    with os.fdopen(descriptor, "a", encoding="utf-8") as file:
+        file.write(_file_line(checkpoint) + "\n")
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def _check_checkpoints(checkpoints: list[AuditCheckpoint]) -> list[str]:
+    """Each checkpoint must hash, sign, chain and add up; the file outside must agree."""
+    problems = []
+    sealed: dict[str, list] = {}
+    prev_hash = GENESIS_HASH
+    for expected_seq, checkpoint in enumerate(checkpoints, start=1):
+        sealed.update(checkpoint.heads)
+        name = f"检查点 {checkpoint.seq}"
+        if checkpoint.seq != expected_seq:
+            problems.append(f"检查点 {expected_seq} 缺失")
+        elif checkpoint.prev_hash != prev_hash:
+            problems.append(f"{name} 与前一检查点不相连")
+        elif _digest(_checkpoint_document(checkpoint)) != checkpoint.hash:
+            problems.append(f"{name} 的内容与其哈希不符（被改动）")
+        elif not hmac.compare_digest(_sign(checkpoint.hash), checkpoint.signature):
+            problems.append(f"{name} 的签名无效")
+        elif _digest(sorted(sealed.items())) != checkpoint.root:
+            problems.append(f"{name} 的根哈希与其记录的数据流不符")
+        prev_hash = checkpoint.hash
+    problems.extend(_check_file(checkpoints))
+    return problems
+
+
+def _check_file(checkpoints: list[AuditCheckpoint]) -> list[str]:
+    path = Path(settings.AUDIT_CHECKPOINT_FILE)
+    if not path.exists():
+        return [f"检查点文件 {path} 不存在"] if checkpoints else []
+    by_seq = {c.seq: c for c in checkpoints}
+    problems = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        try:
+            entry = json.loads(line)
+            seq, digest = int(entry["seq"]), str(entry["hash"])
+        except (ValueError, KeyError, TypeError):
+            problems.append(f"检查点文件第 {number} 行无法读取")
+            continue
+        checkpoint = by_seq.get(seq)
+        if checkpoint is None:
+            problems.append(f"检查点 {seq} 在文件中存在，但已从数据库中消失")
+        elif checkpoint.hash != digest:
+            problems.append(f"检查点 {seq} 与文件中的记录不符")
+    return problems
+
+
+# --- Verification ----------------------------------------------------------------------------
+
+
 def verify() -> VerifyResult:
-    """Recompute every event's hash and every link; name the first (lowest id) bad event.
+    """Recompute every event's hash and every link, then check every checkpoint against
+    the log; name the first (lowest id) bad event.
 
     An event is bad when its stored hash is not the hash of its content, when its
     `prev_hash` is not its predecessor's hash, or when its place in the stream does not
     follow its predecessor's (an event before it was deleted). A stream whose head row
-    claims more events than remain has lost its tail.
+    claims more events than remain has lost its tail; so has one shorter than a checkpoint
+    sealed it.
     """
+    checkpoints = list(AuditCheckpoint.objects.order_by("seq"))
+    sealed = _sealed_map(checkpoints)
     heads = {c.stream: c for c in AuditChain.objects.all()}
-    problems: list[tuple[int | None, str]] = []
+    problems: list[tuple[int | None, str]] = [(None, p) for p in _check_checkpoints(checkpoints)]
     checked = 0
-    stream = None
-    expected_seq, expected_prev = 1, GENESIS_HASH
 
-    def close_stream(name: str | None, length: int, last_hash: str, last_id: int | None) -> None:
+    def close_stream(name: str | None, length: int, last_hash: str, last_id, seen: str | None):
         if name is None:
             return
         head = heads.pop(name, None)
         if head is None or head.length != length or head.head_hash != last_hash:
             claimed = head.length if head else 0
             problems.append((last_id, f"{name}: 头部记录 {claimed} 条，实有 {length} 条"))
+        sealed_length, sealed_hash = sealed.pop(name, (0, GENESIS_HASH))
+        if sealed_length and seen != sealed_hash:
+            problems.append(
+                (last_id, f"{name}: 检查点封存了 {sealed_length} 条，其中有事件已消失或被改动")
+            )
 
-    last_id = None
-    events = AuditEvent.objects.order_by("stream", "seq").iterator(chunk_size=2000)
-    for event in events:
+    stream, last_id, seen = None, None, None
+    expected_seq, expected_prev = 1, GENESIS_HASH
+    for event in AuditEvent.objects.order_by("stream", "seq").iterator(chunk_size=2000):
         checked += 1
         if event.stream != stream:
-            close_stream(stream, expected_seq - 1, expected_prev, last_id)
-            stream, expected_seq, expected_prev = event.stream, 1, GENESIS_HASH
+            close_stream(stream, expected_seq - 1, expected_prev, last_id, seen)
+            stream, expected_seq, expected_prev, seen = event.stream, 1, GENESIS_HASH, None
         if event.seq != expected_seq:
             problems.append((event.pk, f"{stream}: 第 {expected_seq} 条事件缺失"))
         elif event.prev_hash != expected_prev:
             problems.append((event.pk, f"{stream}: 事件 #{event.pk} 与前一条不相连"))
         elif compute_hash(event) != event.hash:
             problems.append((event.pk, f"事件 #{event.pk} 的内容与其哈希不符（被改动）"))
+        if event.seq == sealed.get(event.stream, (0,))[0]:
+            seen = event.hash
         expected_seq, expected_prev, last_id = event.seq + 1, event.hash, event.pk
-    close_stream(stream, expected_seq - 1, expected_prev, last_id)
+    close_stream(stream, expected_seq - 1, expected_prev, last_id, seen)
     for name, head in heads.items():
         if head.length:
             problems.append((None, f"{name}: 头部记录 {head.length} 条，实有 0 条"))
+    for name, (length, _hash) in sealed.items():
+        if length:
+            problems.append((None, f"{name}: 检查点封存了 {length} 条，现已全部消失"))
 
+    latest = checkpoints[-1] if checkpoints else None
+    summary = (
+        {"seq": latest.seq, "at": latest.at.isoformat(), "event_count": latest.event_count}
+        if latest
+        else None
+    )
     if not problems:
-        return VerifyResult(True, checked, None, f"全部 {checked} 条审计事件校验通过。")
+        return VerifyResult(True, checked, None, f"全部 {checked} 条审计事件校验通过。", summary)
     with_id = [p for p in problems if p[0] is not None]
     first_id, message = min(with_id) if with_id else problems[0]
-    return VerifyResult(False, checked, first_id, message)
+    return VerifyResult(False, checked, first_id, message, summary)

@@ -127,3 +127,39 @@ class AuditChain(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stream} ({self.length})"
+
+
+class AuditCheckpoint(models.Model):
+    """A seal over the whole log at one moment: every stream's length and head hash.
+
+    `heads` holds only the streams that changed since the previous checkpoint; `root` is
+    the hash of the full map, `hash` chains the checkpoints and `signature` is an HMAC
+    with the installation's key. The same line is appended to a file outside the database,
+    so that deleting the newest events, their chain heads and the checkpoints is detected.
+    """
+
+    seq = models.PositiveIntegerField(unique=True)
+    at = models.DateTimeField(default=timezone.now)
+    event_count = models.PositiveBigIntegerField()
+    stream_count = models.PositiveIntegerField()
+    heads = models.JSONField(default=dict)
+    root = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    signature = models.CharField(max_length=64)
+
+    class Meta:
+        db_table = "workflow_audit_checkpoint"
+        ordering = ["seq"]
+        verbose_name = _("审计检查点")
+        verbose_name_plural = _("审计检查点")
+        triggers = [
+            pgtrigger.Protect(
+                name="audit_checkpoints_append_only",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+            ),
+            RefuseTruncate(name="audit_checkpoints_no_truncate"),
+        ]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.seq} ({self.event_count} events)"

@@ -8,6 +8,7 @@ of duties (`workflow.services`) binds them like anyone else.
 
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -160,3 +161,22 @@ def visible_texts(authority: Authority) -> QuerySet[ProjectText]:
 
 def can_see(authority: Authority, text: ProjectText) -> bool:
     return visible_texts(authority).filter(pk=text.pk).exists()
+
+
+def role_holders(role: Role, department_id: int) -> QuerySet:
+    """Active users who hold `role` for the department (superusers only by grant)."""
+    codename = role_permission(role)
+    everywhere = Q(
+        user_permissions__codename=codename,
+        user_permissions__content_type__app_label="submissions",
+    )
+    here = Q(
+        departmentuserobjectpermission__permission__codename=codename,
+        departmentuserobjectpermission__content_object_id=department_id,
+    )
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=role.value)
+        .filter(everywhere | here)
+        .distinct()
+    )

@@ -9,6 +9,7 @@ Views, the API, the admin and the management commands call these; nothing else w
 """
 
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -19,6 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
+from notifications import deadlines
+from notifications import services as notifications
+from notifications.models import StageVisit
 from submissions.content import (
     CONTENT_FIELDS,
     SECTION_FIELDS,
@@ -33,6 +37,7 @@ from submissions.models import (
     Revision,
 )
 from workflow import audit
+from workflow.clock import db_now
 from workflow.exceptions import (
     InvalidInput,
     NotPermitted,
@@ -43,12 +48,14 @@ from workflow.exceptions import (
     WrongState,
 )
 from workflow.models import Decision, Outcome
-from workflow.permissions import Authority, can_see, role_permission
+from workflow.permissions import Authority, can_see, role_holders, role_permission
 from workflow.policy import TRANSITION_METHODS, RevisionFacts, may_edit, refusal_for
 from workflow.states import (
     ACTIONS_NEEDING_REASON,
+    APPROVING_ACTIONS,
     DEPARTMENT_ROLES,
     EDITABLE_STATES,
+    STAGE_ROLE,
     Action,
     Role,
 )
@@ -239,7 +246,33 @@ def _perform_action(
         comment=comment,
         detail={"section": section} if section else None,
     )
+    deadlines.move(text, now)
+    notifications.queue(
+        kind=action,
+        text=text,
+        actor=actor,
+        recipient_ids=_told_of(action, text, facts),
+        comment=comment,
+    )
     return text
+
+
+def _told_of(action: Action, text: ProjectText, facts: RevisionFacts) -> set[int]:
+    """Who learns of an action (DESIGN.md, "Notifications"); the actor is left out later."""
+    next_reviewers = {
+        Action.SUBMIT: Role.DEPT_REVIEWER,
+        Action.DEPT_APPROVE: Role.FINANCE_REVIEWER,
+        Action.FINANCE_APPROVE: Role.APPROVER,
+    }
+    if action in next_reviewers:
+        holders = role_holders(next_reviewers[action], text.department_id)
+        return set(holders.values_list("pk", flat=True))
+    if action in (Action.RETURN, Action.REJECT, Action.APPROVE):
+        acted = {actor_id for actor_id, _done in facts.decisions}
+        if facts.revision is not None:
+            acted.add(facts.revision.submitted_by_id)
+        return {text.created_by_id, *acted}
+    return set()
 
 
 def _freeze_revision(text: ProjectText, actor: AbstractBaseUser, now) -> Revision:
@@ -603,3 +636,85 @@ def revoke_text_access(
     *, actor: AbstractBaseUser | None, user: AbstractBaseUser, text_id: Any, access: str
 ) -> bool:
     return _share("revoke_text_access", actor, user, text_id, access)
+
+
+# --- Deadlines -------------------------------------------------------------------------------
+
+
+def sweep_deadlines(now: datetime | None = None) -> int:
+    """Remind a stage's assignees once when a text is due there, and tell the stage's
+    supervisors once when it is overdue by ESCALATE_AFTER; each is audited.
+
+    `now` defaults to the database's clock. Returns how many reminders and escalations
+    were sent.
+    """
+    now = now or db_now()
+    done = 0
+    open_visits = StageVisit.objects.filter(left_at__isnull=True)
+    for visit_id in open_visits.filter(reminded_at__isnull=True, due_at__lte=now).values_list(
+        "pk", flat=True
+    ):
+        done += _chase(visit_id, now, "remind")
+    for visit_id in open_visits.filter(
+        reminded_at__isnull=False, escalated_at__isnull=True, escalate_at__lte=now
+    ).values_list("pk", flat=True):
+        done += _chase(visit_id, now, "escalate")
+    return done
+
+
+@transaction.atomic(durable=True)
+def _chase(visit_id: int, now: datetime, kind: str) -> int:
+    visit = (
+        StageVisit.objects.select_for_update(of=("self",))
+        .select_related("text__department")
+        .get(pk=visit_id)
+    )
+    # Checked again under the lock: another sweep may have done it, or the text moved on.
+    if visit.left_at is not None:
+        return 0
+    if kind == "remind":
+        if visit.reminded_at is not None or visit.due_at > now:
+            return 0
+        visit.reminded_at = now
+        recipients = _assignees(visit)
+    else:
+        if visit.escalated_at is not None or visit.escalate_at > now:
+            return 0
+        visit.escalated_at = now
+        group = settings.STAGE_SUPERVISOR_GROUP.get(visit.stage, "")
+        recipients = set(
+            Group.objects.filter(name=group).values_list("user__pk", flat=True).exclude(user=None)
+        )
+    visit.save(update_fields=["reminded_at", "escalated_at"])
+    text = visit.text
+    audit.record(
+        stream=audit.text_stream(text.pk),
+        actor=None,
+        action=kind,
+        text_id=text.pk,
+        department=text.department.code,
+        from_state=visit.stage,
+        to_state=visit.stage,
+        revision=visit.revision,
+        detail={
+            "stage": visit.stage,
+            "due_at": visit.due_at.isoformat(),
+            "recipients": len(recipients),
+        },
+    )
+    notifications.queue(
+        kind=kind, text=text, actor=None, recipient_ids=recipients, stage=visit.stage
+    )
+    return 1
+
+
+def _assignees(visit: StageVisit) -> set[int]:
+    """Who could act on the text at its stage: the stage's role holders less those whom
+    separation of duties keeps out."""
+    text = visit.text
+    facts = RevisionFacts.of(text)
+    holders = set(
+        role_holders(STAGE_ROLE[visit.stage], text.department_id).values_list("pk", flat=True)
+    )
+    approved = {actor_id for actor_id, done in facts.decisions if done in APPROVING_ACTIONS}
+    return holders - facts.author_ids - approved

@@ -1,0 +1,58 @@
+"""The words of a notification, in the reader's language (gettext; zh-hans is the source)."""
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from notifications.models import Notification
+from workflow.states import State
+
+SENTENCES = {
+    "submit": lambda: _("%(actor)s 提交了《%(title)s》，等待部门审核。"),
+    "dept_approve": lambda: _("%(actor)s 部门审核通过了《%(title)s》，等待财政审核。"),
+    "finance_approve": lambda: _("%(actor)s 财政审核通过了《%(title)s》，等待审批。"),
+    "approve": lambda: _("%(actor)s 批准了《%(title)s》。"),
+    "return": lambda: _("%(actor)s 退回了《%(title)s》，理由：%(comment)s"),
+    "reject": lambda: _("%(actor)s 对《%(title)s》作出不予立项决定，理由：%(comment)s"),
+    "remind": lambda: _("《%(title)s》在“%(stage)s”阶段已到处理期限，请尽快处理。"),
+    "escalate": lambda: _("《%(title)s》在“%(stage)s”阶段逾期未处理，请督办。"),
+}
+
+
+def text_link(text_id: int) -> str:
+    return f"{settings.SITE_URL}/texts/{text_id}/"
+
+
+def sentence(notification: Notification) -> str:
+    """One line saying what happened, in the active language."""
+    template = SENTENCES.get(notification.kind)
+    if template is None:
+        return notification.kind
+    stage = State(notification.stage).label if notification.stage in State.values else ""
+    return template() % {
+        "actor": notification.actor_name or _("系统"),
+        "title": notification.text.title,
+        "comment": notification.comment,
+        "stage": stage,
+    }
+
+
+def email(notification: Notification) -> tuple[str, str]:
+    line = sentence(notification)
+    subject = _("【预算项目文本】") + line
+    body = "\n\n".join(
+        [line, _("查看：%(link)s") % {"link": text_link(notification.text_id)}, footer()]
+    )
+    return subject[:200], body
+
+
+def digest(notifications: Iterable[Notification]) -> tuple[str, str]:
+    items = list(notifications)
+    subject = _("【预算项目文本】今日通知 %(n)d 条") % {"n": len(items)}
+    lines = [f"- {sentence(n)}\n  {text_link(n.text_id)}" for n in items]
+    return subject, "\n".join([*lines, "", footer()])
+
+
+def footer() -> str:
+    return _("此邮件由部门预算项目文本审批系统自动发送。可在通知设置中关闭邮件或改为每日汇总。")
