@@ -216,7 +216,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 5,
     "retry_on_timeout": False,
     "max_retries": 0,
+    # Look for tasks a killed worker was holding every second (kombu's default is every
+    # ten, acting on every tenth look: about 100 s before they come back).
+    "unacked_restore_interval": 1,
+    "unacked_restore_throttle": 1,
 }
+# A task running when the broker connection drops is cancelled and redelivered (it is
+# idempotent) rather than finishing unacknowledged.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

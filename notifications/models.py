@@ -63,14 +63,24 @@ class Notification(models.Model):
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
-    # E-mail beside it: sent (immediately or in the day's digest), or not wanted.
+    # E-mail beside it: decided when it is delivered (the recipient's preference then), so a
+    # preference changed later never sends old news. Pending until sent, at once or in the
+    # day's digest.
+    email_pending = models.BooleanField(default=False)
     emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("通知")
         verbose_name_plural = _("通知")
-        indexes = [models.Index(fields=["recipient", "read_at"])]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"]),
+            models.Index(
+                fields=["recipient"],
+                name="notification_email_pending",
+                condition=models.Q(email_pending=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.recipient_id}"

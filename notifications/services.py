@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from notifications import messages
 from notifications.models import EmailMode, Notification, OutboxMessage, Preference
@@ -22,6 +23,9 @@ from submissions.models import ProjectText
 from workflow.exceptions import InvalidInput
 
 log = logging.getLogger(__name__)
+
+# What publishing raises when the broker cannot be reached.
+BROKER_ERRORS = (KombuOperationalError, ConnectionError, OSError, TimeoutError)
 
 
 def queue(
@@ -66,9 +70,14 @@ def relay(outbox_ids: list[int]) -> int:
     for outbox_id in outbox_ids:
         try:
             deliver.apply_async((outbox_id,), retry=False)
-        except Exception:  # the broker is down or refused: the sweep will try again
+        except BROKER_ERRORS:
             log.warning("outbox %s: broker unavailable, left for the sweep", outbox_id)
             break
+        except Exception:
+            # In-process (no Redis) the task runs right here: one failure must not keep the
+            # others from being delivered. The row stays undelivered for the sweep.
+            log.exception("outbox %s: delivery failed, left for the sweep", outbox_id)
+            continue
         handed.append(outbox_id)
     if handed:
         OutboxMessage.objects.filter(pk__in=handed, delivered_at__isnull=True).update(
@@ -98,10 +107,8 @@ def sweep_outbox() -> int:
 
 def _unsent_immediate_emails(before) -> list[int]:
     return list(
-        Notification.objects.filter(emailed_at__isnull=True, created_at__lt=before)
-        .exclude(recipient__notification_preference__email_enabled=False)
+        Notification.objects.filter(email_pending=True, created_at__lt=before)
         .exclude(recipient__notification_preference__email_mode=EmailMode.DIGEST)
-        .exclude(recipient__email="")
         .values_list("pk", flat=True)[:1000]
     )
 
@@ -115,15 +122,18 @@ def deliver(outbox_id: int) -> Notification | None:
     """Turn one outbox row into its in-app notification, exactly once."""
     with transaction.atomic():
         message = (
-            OutboxMessage.objects.select_for_update()
-            .select_related("actor")
+            OutboxMessage.objects.select_for_update(of=("self",))
+            .select_related("actor", "recipient")
             .filter(pk=outbox_id)
             .first()
         )
         if message is None or message.delivered_at is not None:
             return None  # unknown, or a redelivered task: delivered already
+        preference = preference_of(message.recipient)
+        wants_email = bool(preference.email_enabled and message.recipient.email)
         notification = Notification.objects.create(
             outbox=message,
+            email_pending=wants_email,
             recipient_id=message.recipient_id,
             kind=message.kind,
             stage=message.stage,
@@ -133,8 +143,7 @@ def deliver(outbox_id: int) -> Notification | None:
         )
         message.delivered_at = timezone.now()
         message.save(update_fields=["delivered_at"])
-    preference = preference_of(notification.recipient)
-    if preference.email_enabled and preference.email_mode == EmailMode.IMMEDIATE:
+    if wants_email and preference.email_mode == EmailMode.IMMEDIATE:
         send_email(notification.pk)
     return notification
 
@@ -145,21 +154,20 @@ def send_email(notification_id: int) -> bool:
         notification = (
             Notification.objects.select_for_update(of=("self",))
             .select_related("recipient", "text")
-            .filter(pk=notification_id, emailed_at__isnull=True)
+            .filter(pk=notification_id, email_pending=True)
             .first()
         )
-        if notification is None or not notification.recipient.email:
+        if notification is None:
             return False
         preference = preference_of(notification.recipient)
-        if not preference.email_enabled:
-            return False
         with translation.override(preference.language):
             subject, body = messages.email(notification)
         send_mail(subject, body, None, [notification.recipient.email])
         # Marked in the same transaction as the send: if this commit is lost the e-mail may
         # go out twice, never zero times.
+        notification.email_pending = False
         notification.emailed_at = timezone.now()
-        notification.save(update_fields=["emailed_at"])
+        notification.save(update_fields=["email_pending", "emailed_at"])
     return True
 
 
@@ -190,7 +198,7 @@ def _send_digest(preference_id: int, now) -> int:
             return 0
         pending = list(
             Notification.objects.select_for_update(of=("self",))
-            .filter(recipient=preference.user, emailed_at__isnull=True)
+            .filter(recipient=preference.user, email_pending=True)
             .select_related("text")
             .order_by("created_at")
         )
@@ -201,7 +209,9 @@ def _send_digest(preference_id: int, now) -> int:
         with translation.override(preference.language):
             subject, body = messages.digest(pending)
         send_mail(subject, body, None, [preference.user.email])
-        Notification.objects.filter(pk__in=[n.pk for n in pending]).update(emailed_at=now)
+        Notification.objects.filter(pk__in=[n.pk for n in pending]).update(
+            email_pending=False, emailed_at=now
+        )
     return 1
 
 

@@ -1,0 +1,318 @@
+"""Audit checkpoints (DESIGN.md, "Audit history"): periodic signed seals over every stream of
+the log, kept in an append-only table and as a line in a file outside the database, so that
+a deleted tail whose chain head was rewound to match is still detected by `verify` and by
+`verify_audit`.
+
+To tamper, a test gets past the database's append-only triggers as someone with DDL rights
+could: on PostgreSQL by switching triggers off for its transaction, on SQLite by dropping
+them and recreating them afterwards."""
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
+
+from tests.factories import act
+from workflow import audit
+from workflow.models import AuditChain, AuditCheckpoint, AuditEvent
+
+EVENTS = "workflow_audit_event"
+CHECKPOINTS = "workflow_audit_checkpoint"
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def triggers_off(*tables: str) -> Iterator[None]:
+    """Switch off the append-only triggers of `tables` for the enclosed statements."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Row and statement triggers do not fire for a replica session (this transaction
+            # only: the test's transaction is rolled back at its end anyway).
+            cursor.execute("SET LOCAL session_replication_role = replica")
+            try:
+                yield
+            finally:
+                cursor.execute("SET LOCAL session_replication_role = DEFAULT")
+            return
+        saved = []
+        for table in tables:
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
+                [table],
+            )
+            saved.extend(cursor.fetchall())
+        for name, _sql in saved:
+            cursor.execute(f'DROP TRIGGER "{name}"')
+        try:
+            yield
+        finally:
+            for _name, sql in saved:
+                cursor.execute(sql)
+
+
+def tamper(sql: str, params: list[Any] | None = None) -> None:
+    with triggers_off(EVENTS, CHECKPOINTS), connection.cursor() as cursor:
+        cursor.execute(sql, params or [])
+
+
+@pytest.fixture
+def seal(django_capture_on_commit_callbacks):
+    """seal() -> the checkpoint, with its file line written as its commit would."""
+
+    def run() -> AuditCheckpoint | None:
+        with django_capture_on_commit_callbacks(execute=True):
+            return audit.seal()
+
+    return run
+
+
+def file_lines() -> list[dict[str, Any]]:
+    path = settings.AUDIT_CHECKPOINT_FILE
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def every_head() -> dict[str, list]:
+    return {c.stream: [c.length, c.head_hash] for c in AuditChain.objects.all()}
+
+
+def stream_events(stream: str) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(stream=stream).order_by("seq"))
+
+
+def assert_detected(expected_in_detail: str | None = None) -> None:
+    result = audit.verify()
+    assert result.ok is False, result.detail
+    if expected_in_detail is not None:
+        assert expected_in_detail in result.detail, result.detail
+    with pytest.raises(CommandError, match="FAILED"):
+        call_command("verify_audit")
+
+
+@pytest.fixture
+def sealed(cast, seal):
+    """A text with four events (create, submit, return, submit) sealed by checkpoint 1."""
+    text = cast.text()
+    act(cast.org_drafter, text, "submit")
+    act(cast.org_reviewer, text, "return", comment="请补充")
+    act(cast.org_drafter, text, "submit")
+    checkpoint = seal()
+    assert checkpoint is not None
+    return text
+
+
+# --- Sealing ---------------------------------------------------------------------------------
+
+
+def test_the_first_seal_makes_checkpoint_1_covering_every_stream(cast, seal):
+    text = cast.text()
+    act(cast.org_drafter, text, "submit")
+
+    checkpoint = seal()
+
+    assert checkpoint.seq == 1
+    heads = every_head()
+    assert len(heads) > 1  # the text's stream and the users' grant streams
+    assert checkpoint.heads == heads
+    assert checkpoint.stream_count == len(heads)
+    assert checkpoint.event_count == AuditEvent.objects.count()
+    assert checkpoint.prev_hash == audit.GENESIS_HASH
+    assert AuditCheckpoint.objects.count() == 1
+
+
+def test_a_seal_appends_one_line_to_the_file_outside_the_database(cast, seal):
+    cast.text()
+
+    checkpoint = seal()
+
+    [line] = file_lines()
+    assert line["seq"] == 1
+    assert line["hash"] == checkpoint.hash
+    assert line["signature"] == checkpoint.signature
+    assert line["event_count"] == checkpoint.event_count
+
+
+def test_sealing_with_nothing_new_makes_no_checkpoint(cast, seal):
+    cast.text()
+    seal()
+
+    again = seal()
+
+    assert again is None
+    assert AuditCheckpoint.objects.count() == 1
+    assert len(file_lines()) == 1
+
+
+def test_a_later_seal_holds_only_the_streams_that_changed(cast, seal):
+    text = cast.text()
+    first = seal()
+    act(cast.org_drafter, text, "submit")
+
+    second = seal()
+
+    stream = audit.text_stream(text.pk)
+    assert second.seq == 2
+    assert second.prev_hash == first.hash
+    assert second.heads == {stream: every_head()[stream]}
+    assert second.event_count == AuditEvent.objects.count()
+    assert second.stream_count == AuditChain.objects.count()
+    assert [line["seq"] for line in file_lines()] == [1, 2]
+
+
+def test_verify_holds_with_checkpoints_and_reports_the_latest(cast, sealed, seal):
+    act(cast.org_reviewer, sealed, "dept_approve")
+    latest = seal()
+
+    result = audit.verify()
+
+    assert result.ok is True, result.detail
+    assert result.latest_checkpoint["seq"] == 2
+    assert result.latest_checkpoint["event_count"] == latest.event_count
+    call_command("verify_audit")
+
+
+def test_events_after_the_last_checkpoint_still_verify(cast, sealed):
+    act(cast.org_reviewer, sealed, "dept_approve")  # not sealed yet
+
+    result = audit.verify()
+
+    assert result.ok is True, result.detail
+    assert result.latest_checkpoint["seq"] == 1
+
+
+# --- Tampering that only a checkpoint reveals ------------------------------------------------
+
+
+def test_a_deleted_tail_with_its_chain_head_rewound_is_detected(sealed):
+    stream = audit.text_stream(sealed.pk)
+    events = stream_events(stream)
+    kept = events[1]  # keep create and the first submit; delete the return and resubmit
+    tamper(f"DELETE FROM {EVENTS} WHERE stream = %s AND seq > %s", [stream, kept.seq])
+    AuditChain.objects.filter(stream=stream).update(length=kept.seq, head_hash=kept.hash)
+
+    assert_detected(stream)
+
+
+def test_a_stream_deleted_whole_with_its_chain_head_is_detected(sealed):
+    stream = audit.text_stream(sealed.pk)
+    tamper(f"DELETE FROM {EVENTS} WHERE stream = %s", [stream])
+    AuditChain.objects.filter(stream=stream).delete()
+
+    assert_detected(stream)
+
+
+def test_a_deleted_tail_is_detected_even_when_its_checkpoints_are_deleted_too(sealed):
+    """The file outside the database still has the checkpoint's line."""
+    stream = audit.text_stream(sealed.pk)
+    kept = stream_events(stream)[1]
+    tamper(f"DELETE FROM {EVENTS} WHERE stream = %s AND seq > %s", [stream, kept.seq])
+    AuditChain.objects.filter(stream=stream).update(length=kept.seq, head_hash=kept.hash)
+    tamper(f"DELETE FROM {CHECKPOINTS}")
+
+    assert_detected()
+
+
+# --- Tampering with the checkpoints themselves -----------------------------------------------
+
+
+def test_an_altered_checkpoint_row_is_detected(sealed):
+    tamper(f"UPDATE {CHECKPOINTS} SET event_count = event_count - 1 WHERE seq = 1")
+
+    assert_detected("检查点 1")
+
+
+def test_a_checkpoint_whose_heads_were_rewritten_is_detected(sealed):
+    checkpoint = AuditCheckpoint.objects.get(seq=1)
+    heads = dict(checkpoint.heads)
+    stream = audit.text_stream(sealed.pk)
+    heads[stream] = [2, stream_events(stream)[1].hash]
+    tamper(f"UPDATE {CHECKPOINTS} SET heads = %s WHERE seq = 1", [json.dumps(heads)])
+
+    assert_detected("检查点 1")
+
+
+def test_a_deleted_checkpoint_row_whose_line_is_in_the_file_is_detected(cast, sealed, seal):
+    act(cast.org_reviewer, sealed, "dept_approve")
+    seal()
+    tamper(f"DELETE FROM {CHECKPOINTS} WHERE seq = 2")
+
+    assert_detected("检查点 2")
+
+
+def test_a_deleted_first_checkpoint_row_is_detected(cast, sealed, seal):
+    act(cast.org_reviewer, sealed, "dept_approve")
+    seal()
+    tamper(f"DELETE FROM {CHECKPOINTS} WHERE seq = 1")
+
+    assert_detected("检查点 1")
+
+
+def test_an_altered_line_in_the_checkpoint_file_is_detected(sealed):
+    path = settings.AUDIT_CHECKPOINT_FILE
+    [line] = file_lines()
+    line["hash"] = "f" * 64
+    path.write_text(json.dumps(line, sort_keys=True) + "\n", encoding="utf-8")
+
+    assert_detected("检查点 1")
+
+
+def test_an_unreadable_line_in_the_checkpoint_file_is_detected(sealed):
+    path = settings.AUDIT_CHECKPOINT_FILE
+    path.write_text(path.read_text(encoding="utf-8") + "not json\n", encoding="utf-8")
+
+    assert_detected("第 2 行")
+
+
+def test_a_missing_checkpoint_file_is_detected(sealed):
+    settings.AUDIT_CHECKPOINT_FILE.unlink()
+
+    assert_detected()
+
+
+# --- The database keeps checkpoints append-only ----------------------------------------------
+
+
+def test_the_database_refuses_to_update_a_checkpoint(sealed):
+    checkpoint = AuditCheckpoint.objects.get(seq=1)
+
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {CHECKPOINTS} SET event_count = 0 WHERE seq = 1")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditCheckpoint.objects.filter(pk=checkpoint.pk).update(root="0" * 64)
+
+    assert AuditCheckpoint.objects.get(seq=1).event_count == checkpoint.event_count
+    assert audit.verify().ok is True
+
+
+def test_the_database_refuses_to_delete_a_checkpoint(sealed):
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {CHECKPOINTS} WHERE seq = 1")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditCheckpoint.objects.all().delete()
+
+    assert AuditCheckpoint.objects.filter(seq=1).exists()
+
+
+@pytest.mark.postgres
+def test_postgres_refuses_to_truncate_the_checkpoints(sealed):
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {CHECKPOINTS}")
+
+    assert AuditCheckpoint.objects.count() == 1
+
+
+def test_the_append_only_protection_is_back_after_a_tamper(sealed):
+    """The helper above puts the triggers back: later statements are refused again."""
+    tamper(f"UPDATE {CHECKPOINTS} SET event_count = event_count WHERE seq = 1")
+
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {CHECKPOINTS} WHERE seq = 1")
