@@ -19,6 +19,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 # Compiled message files are built here, never committed.
 locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po $(VENV)/.installed
+	command -v msgfmt >/dev/null || bash .ci/services
 	$(PY) manage.py compilemessages --ignore=.venv --verbosity 0
 
 install: $(VENV)/.installed locale/en/LC_MESSAGES/django.mo
@@ -41,7 +42,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 
-test-sqlite: install
+test-sqlite: install services
 	$(PY) -m pytest
 
 test-postgres: install services
