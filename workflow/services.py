@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.db import transaction
 from django.utils import timezone
@@ -682,9 +683,8 @@ def _chase(visit_id: int, now: datetime, kind: str) -> int:
             return 0
         visit.escalated_at = now
         group = settings.STAGE_SUPERVISOR_GROUP.get(visit.stage, "")
-        recipients = set(
-            Group.objects.filter(name=group).values_list("user__pk", flat=True).exclude(user=None)
-        )
+        supervisors = get_user_model().objects.filter(groups__name=group, is_active=True)
+        recipients = set(supervisors.values_list("pk", flat=True))
     visit.save(update_fields=["reminded_at", "escalated_at"])
     text = visit.text
     audit.record(
