@@ -24,3 +24,16 @@ class RequestGuardMiddleware:
             if "\x00" in key or "\x00" in value:
                 return JsonResponse({key: ["查询参数不能包含空字符（NUL）。"]}, status=400)
         return self.get_response(request)
+
+
+class SecurityHeadersMiddleware:
+    """A Content-Security-Policy on every page (the API docs need their inline bootstrap)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path.startswith("/api/docs"):
+            response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        return response

@@ -57,5 +57,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("audit/", include("workflow.urls")),
+    path("notifications/", include("notifications.urls")),
     path("", include("submissions.urls")),
 ]

@@ -1,14 +1,22 @@
+"""The pages of drafters and reviewers (and everyone's home, login and logout)."""
+
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from config.login import ThrottledLoginView
 from submissions import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(template_name="submissions/login.html"),
-        name="login",
-    ),
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("texts/", views.text_list, name="text-list"),
+    path("texts/new/", views.text_create, name="text-create"),
+    path("texts/import/", views.text_import, name="text-import"),
+    path("texts/<int:pk>/", views.text_detail, name="text-detail"),
+    path("texts/<int:pk>/edit/", views.text_edit, name="text-edit"),
+    path("texts/<int:pk>/act/", views.text_act, name="text-act"),
+    path("texts/<int:pk>/diff/", views.text_diff, name="text-diff"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/approve/", views.bulk_approve, name="bulk-approve"),
 ]

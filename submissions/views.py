@@ -1,4 +1,4 @@
-"""Server-rendered pages. For now the home page only; the working pages are issue 4."""
+"""Server-rendered pages of drafters and reviewers. (Being built: issue 4.)"""
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -17,3 +17,11 @@ def home(request: HttpRequest) -> HttpResponse:
         "texts": selectors.text_list(authority, {})[:50],
     }
     return render(request, "submissions/home.html", context)
+
+
+def _todo(request: HttpRequest, **kwargs) -> HttpResponse:
+    return HttpResponse(status=501)
+
+
+text_list = text_create = text_import = text_detail = text_edit = text_act = text_diff = _todo
+inbox = bulk_approve = _todo

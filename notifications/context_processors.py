@@ -1,0 +1,15 @@
+from django.http import HttpRequest
+
+from notifications.models import Notification
+
+
+def bell(request: HttpRequest) -> dict[str, int]:
+    """The unread count under the bell in every page's header (one query)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "unread_notifications": Notification.objects.filter(
+            recipient=user, read_at__isnull=True
+        ).count()
+    }

@@ -1,0 +1,12 @@
+"""The notification pages: the list under the bell, and the bell's count for htmx."""
+
+from django.urls import path
+
+from notifications import views
+
+urlpatterns = [
+    path("", views.notification_list, name="notifications"),
+    path("bell/", views.bell, name="notification-bell"),
+    path("<int:pk>/read/", views.mark_read, name="notification-read"),
+    path("preferences/", views.preferences, name="notification-preferences"),
+]
