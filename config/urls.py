@@ -1,15 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 
 from config.health import healthz
+from config.login import ThrottledTokenView
 from notifications import api as notifications
 from submissions import api as texts
 from workflow import api as workflow
 
 api_v1 = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", ThrottledTokenView.as_view(), name="api-token"),
     path("me/", workflow.Me.as_view(), name="api-me"),
     path("departments/", texts.DepartmentList.as_view(), name="api-departments"),
     path("texts/", texts.TextListCreate.as_view(), name="api-texts"),

@@ -7,6 +7,7 @@ from typing import Any
 
 import pgtrigger
 import pytest
+from django.core.cache import cache
 from django.core.management.commands import flush
 from django.db import connection
 from rest_framework.test import APIClient
@@ -47,6 +48,8 @@ def test_settings(settings, tmp_path) -> None:
     # Each test seals the audit log into a file of its own.
     settings.AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints.log"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Login failures are counted in the cache: each test starts with none.
+    cache.clear()
 
 
 @dataclass
