@@ -118,6 +118,13 @@ def record(
     return event
 
 
+def record_for_text(text: Any, **fields: Any) -> AuditEvent:
+    """Append an event to the stream of `text` (a ProjectText with its department)."""
+    return record(
+        stream=text_stream(text.pk), text_id=text.pk, department=text.department.code, **fields
+    )
+
+
 @dataclass(frozen=True)
 class VerifyResult:
     ok: bool

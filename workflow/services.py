@@ -235,12 +235,10 @@ def _perform_action(
             section=section,
             decided_at=now,
         )
-    audit.record(
-        stream=audit.text_stream(text.pk),
+    audit.record_for_text(
+        text,
         actor=actor,
         action=action,
-        text_id=text.pk,
-        department=text.department.code,
         from_state=from_state,
         to_state=text.state,
         revision=text.revision,
@@ -312,12 +310,10 @@ def _create(
 ) -> ProjectText:
     text = ProjectText.objects.create(department=department, created_by=actor, **fields)
     text.authors.add(actor)
-    audit.record(
-        stream=audit.text_stream(text.pk),
+    audit.record_for_text(
+        text,
         actor=actor,
         action="create",
-        text_id=text.pk,
-        department=department.code,
         to_state=text.state,
         changes={name: [None, _jsonable(value)] for name, value in fields.items()},
         detail=detail or None,
@@ -377,12 +373,10 @@ def _edit_text(
     text.updated_at = timezone.now()
     text.save(update_fields=[*changes, "version", "updated_at"])
     text.authors.add(actor)
-    audit.record(
-        stream=audit.text_stream(text.pk),
+    audit.record_for_text(
+        text,
         actor=actor,
         action="edit",
-        text_id=text.pk,
-        department=text.department.code,
         from_state=text.state,
         to_state=text.state,
         revision=text.revision or None,
@@ -612,12 +606,10 @@ def _share(
             return False
         change = assign_perm if action == "grant_text_access" else remove_perm
         change(f"submissions.{codename}", user, text)
-        audit.record(
-            stream=audit.text_stream(text.pk),
+        audit.record_for_text(
+            text,
             actor=actor,
             action=action,
-            text_id=text.pk,
-            department=text.department.code,
             from_state=text.state,
             to_state=text.state,
             revision=text.revision or None,
@@ -687,12 +679,10 @@ def _chase(visit_id: int, now: datetime, kind: str) -> int:
         recipients = set(supervisors.values_list("pk", flat=True))
     visit.save(update_fields=["reminded_at", "escalated_at"])
     text = visit.text
-    audit.record(
-        stream=audit.text_stream(text.pk),
+    audit.record_for_text(
+        text,
         actor=None,
         action=kind,
-        text_id=text.pk,
-        department=text.department.code,
         from_state=visit.stage,
         to_state=visit.stage,
         revision=visit.revision,
