@@ -1,10 +1,130 @@
-"""The auditors' pages. (Being built: issue 4.)"""
+"""The auditors' pages: the searchable log with its verification, and one text's history."""
 
-from django.http import HttpRequest, HttpResponse
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+
+from submissions.api import authority_of
+from submissions.importer import SECTIONS
+from submissions.models import Department, ProjectText
+from workflow import audit
+from workflow.exceptions import InvalidInput, NotPermitted
+from workflow.models import AuditEvent, Outcome
+from workflow.selectors import audit_events, text_history
+from workflow.states import Action, Role, State
+
+FILTERS = ("text", "actor", "action", "department", "outcome", "since", "until")
+PAGE_SIZE = 50
+
+# Every action name the log holds, with its label: the workflow's own and the others.
+ACTION_LABELS: dict[str, Any] = {
+    "create": _("创建"),
+    "edit": _("编辑"),
+    **dict(Action.choices),
+    "grant_role": _("授予角色"),
+    "revoke_role": _("撤销角色"),
+    "grant_text_access": _("共享文本"),
+    "revoke_text_access": _("取消共享"),
+    "remind": _("到期提醒"),
+    "escalate": _("逾期督办"),
+}
+STATE_LABELS = dict(State.choices)
+FIELD_LABELS: dict[str, Any] = {
+    **{name: ProjectText._meta.get_field(name).verbose_name for name, _label in SECTIONS},
+    "amount": ProjectText._meta.get_field("amount").verbose_name,
+    "fiscal_year": ProjectText._meta.get_field("fiscal_year").verbose_name,
+}
 
 
-def _todo(request: HttpRequest, **kwargs) -> HttpResponse:
-    return HttpResponse(status=501)
+def _forbidden(request: HttpRequest) -> HttpResponse:
+    return render(request, "workflow/forbidden.html", status=403)
 
 
-audit_search = audit_text_history = _todo
+def _note(detail: dict[str, Any]) -> str:
+    """What else the event says: a refusal's reason, or whose role or access changed."""
+    if detail.get("message"):
+        return str(detail["message"])
+    return " ".join(str(detail[k]) for k in ("user", "role", "access") if detail.get(k))
+
+
+def _row(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "event": event,
+        "action": ACTION_LABELS.get(event.action, event.action),
+        "from_state": STATE_LABELS.get(event.from_state, event.from_state),
+        "to_state": STATE_LABELS.get(event.to_state, event.to_state),
+        "refused": event.outcome == Outcome.REFUSED,
+        "note": _note(event.detail or {}),
+    }
+
+
+def _checkpoint(result: audit.VerifyResult) -> dict[str, Any] | None:
+    latest = result.latest_checkpoint
+    if latest is None:
+        return None
+    return {**latest, "at": parse_datetime(latest["at"])}
+
+
+@login_required
+def audit_search(request: HttpRequest) -> HttpResponse:
+    authority = authority_of(request)
+    scope = authority.scope(Role.AUDITOR)
+    if not scope:
+        return _forbidden(request)
+    params = {name: request.GET.get(name, "").strip() for name in FILTERS}
+    errors: dict[str, list[str]] = {}
+    try:
+        events = audit_events(authority, params)
+    except NotPermitted:
+        return _forbidden(request)
+    except InvalidInput as error:
+        errors, events = error.errors, AuditEvent.objects.none()
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    departments = Department.objects.order_by("code")
+    if not scope.everywhere:
+        departments = departments.filter(id__in=scope.department_ids)
+    result = audit.verify()
+    context = {
+        "params": params,
+        "errors": errors,
+        "page": page,
+        "rows": [_row(event) for event in page.object_list],
+        "query": urlencode({k: v for k, v in params.items() if v}),
+        "actions": list(ACTION_LABELS.items()),
+        "outcomes": Outcome.choices,
+        "departments": departments.values_list("code", "name"),
+        "verify": result,
+        "checkpoint": _checkpoint(result),
+    }
+    return render(request, "workflow/audit.html", context, status=400 if errors else 200)
+
+
+@login_required
+def audit_text_history(request: HttpRequest, pk: int) -> HttpResponse:
+    scope = authority_of(request).scope(Role.AUDITOR)
+    if not scope:
+        return _forbidden(request)
+    text = ProjectText.objects.select_related("department").filter(pk=pk).first()
+    if text is None or not scope.covers(text.department_id):
+        raise Http404
+    rows = []
+    for event in text_history(text):
+        row = _row(event)
+        row["changes"] = [
+            {"field": FIELD_LABELS.get(name, name), "before": pair[0], "after": pair[1]}
+            for name, pair in (event.changes or {}).items()
+        ]
+        rows.append(row)
+    context = {
+        "text": text,
+        "state": STATE_LABELS.get(text.state, text.state),
+        "sections": [(FIELD_LABELS[name], getattr(text, name)) for name, _label in SECTIONS],
+        "rows": rows,
+    }
+    return render(request, "workflow/text_history.html", context)
