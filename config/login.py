@@ -15,7 +15,7 @@ from rest_framework.exceptions import Throttled, ValidationError
 
 
 def _keys(request: HttpRequest, username: str) -> list[str]:
-    name = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
+    name = hashlib.sha256(username.strip().lower().encode("utf-8", "replace")).hexdigest()[:32]
     address = request.META.get("REMOTE_ADDR", "")
     return [f"login-failures:user:{name}", f"login-failures:addr:{address}"]
 

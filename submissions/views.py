@@ -1,10 +1,88 @@
-"""Server-rendered pages of drafters and reviewers. (Being built: issue 4.)"""
+"""Server-rendered pages of drafters and reviewers.
 
-from django.http import HttpRequest, HttpResponse
+Views are thin: they parse the form, call a selector or `workflow.services`, and render.
+Every change goes through the service; its refusals become the page's status code.
+"""
+
+import base64
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
+from notifications.models import StageVisit
 from submissions import selectors
 from submissions.api import authority_of
+from submissions.diff import revision_diff
+from submissions.forms import ImportForm, TextForm
+from submissions.importer import SECTIONS, ImportFormatError, parse_texts
+from submissions.models import Department, ProjectText
+from workflow import services
+from workflow.exceptions import InvalidInput, NotVisible, StaleVersion, WorkflowError
+from workflow.models import Outcome
+from workflow.permissions import Authority
+from workflow.policy import available_actions, may_edit
+from workflow.selectors import text_history
+from workflow.states import (
+    ACTIONS_NEEDING_REASON,
+    APPROVING_ACTIONS,
+    EDITABLE_STATES,
+    STAGE_APPROVAL,
+    Action,
+    Role,
+    State,
+)
+
+PAGE_SIZE = 50
+HOME_SIZE = 20
+IMPORT_SESSION_KEY = "import_upload"
+
+# The words on the buttons (DESIGN.md, "Pages"): every review stage approves with 通过.
+BUTTON_LABELS = {
+    Action.SUBMIT: gettext_lazy("提交"),
+    Action.WITHDRAW: gettext_lazy("撤回"),
+    Action.DEPT_APPROVE: gettext_lazy("通过"),
+    Action.FINANCE_APPROVE: gettext_lazy("通过"),
+    Action.APPROVE: gettext_lazy("批准"),
+    Action.RETURN: gettext_lazy("退回"),
+    Action.REJECT: gettext_lazy("不予立项"),
+}
+
+
+def _status(error: WorkflowError) -> int:
+    if isinstance(error, NotVisible):
+        raise Http404(error.message)
+    return error.status
+
+
+def _drafting_departments(authority: Authority) -> list[tuple[str, str]]:
+    scope = authority.scope(Role.DRAFTER)
+    if not scope:
+        return []
+    departments = Department.objects.all()
+    if not scope.everywhere:
+        departments = departments.filter(pk__in=scope.department_ids)
+    return [(d.code, d.name) for d in departments.order_by("code")]
+
+
+def _see_other(url: str) -> HttpResponse:
+    return HttpResponseRedirect(url, status=303)
+
+
+def _error_page(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    return render(request, "submissions/error.html", {"message": message}, status=status)
+
+
+# --- Home and lists --------------------------------------------------------------------------
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -13,15 +91,339 @@ def home(request: HttpRequest) -> HttpResponse:
     authority = authority_of(request)
     context = {
         "authority": authority,
-        "inbox": selectors.inbox(authority)[:50],
-        "texts": selectors.text_list(authority, {})[:50],
+        "may_draft": bool(authority.scope(Role.DRAFTER)),
+        "inbox": selectors.inbox(authority)[:HOME_SIZE],
+        "texts": selectors.text_list(authority, {})[:HOME_SIZE],
     }
     return render(request, "submissions/home.html", context)
 
 
-def _todo(request: HttpRequest, **kwargs) -> HttpResponse:
-    return HttpResponse(status=501)
+@login_required
+def text_list(request: HttpRequest) -> HttpResponse:
+    authority = authority_of(request)
+    params = {
+        name: request.GET.get(name, "") for name in ("state", "department", "fiscal_year", "q")
+    }
+    status = 200
+    try:
+        texts = selectors.text_list(authority, params)
+    except InvalidInput as error:
+        messages.error(request, error.message)
+        texts, status = ProjectText.objects.none(), 400
+    page = Paginator(texts, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "texts": page.object_list,
+        "states": State.choices,
+        "params": params,
+        "may_draft": bool(authority.scope(Role.DRAFTER)),
+    }
+    return render(request, "submissions/text_list.html", context, status=status)
 
 
-text_list = text_create = text_import = text_detail = text_edit = text_act = text_diff = _todo
-inbox = bulk_approve = _todo
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    authority = authority_of(request)
+    page = Paginator(selectors.inbox(authority), PAGE_SIZE).get_page(request.GET.get("page"))
+    texts = list(page.object_list)
+    # The due dates of the whole page in one query.
+    due = dict(
+        StageVisit.objects.filter(
+            text_id__in=[text.pk for text in texts], left_at__isnull=True
+        ).values_list("text_id", "due_at")
+    )
+    now = timezone.now()
+    rows = [
+        {
+            "text": text,
+            "days": (now - text.entered_state_at).days,
+            "due_at": due.get(text.pk),
+            "approvable": text.state in STAGE_APPROVAL,
+        }
+        for text in texts
+    ]
+    context = {"page": page, "rows": rows, "any_approvable": any(r["approvable"] for r in rows)}
+    return render(request, "submissions/inbox.html", context)
+
+
+@login_required
+@require_POST
+def bulk_approve(request: HttpRequest) -> HttpResponse:
+    authority = authority_of(request)
+    results = []
+    for raw_id in dict.fromkeys(request.POST.getlist("texts")):
+        result: dict[str, Any] = {"id": raw_id, "title": f"#{raw_id}", "ok": False, "reason": ""}
+        try:
+            text = selectors.text_detail(authority, raw_id)
+            result["id"], result["title"] = text.pk, text.title
+            action = STAGE_APPROVAL.get(text.state)
+            if action is None:
+                result["reason"] = _("当前状态“%(state)s”下不能通过。") % {
+                    "state": text.get_state_display()
+                }
+            else:
+                services.perform_action(
+                    actor=request.user,
+                    text_id=text.pk,
+                    action=action,
+                    version=_as_int(request.POST.get(f"version-{text.pk}")),
+                )
+                result["ok"] = True
+        except WorkflowError as error:
+            result["reason"] = error.message
+        results.append(result)
+    context = {
+        "approved": [r for r in results if r["ok"]],
+        "refused": [r for r in results if not r["ok"]],
+    }
+    return render(request, "submissions/bulk_result.html", context)
+
+
+def _as_int(value: Any) -> Any:
+    """An integer if the form sent one; otherwise the raw value, for the service to refuse."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
+
+
+# --- One text --------------------------------------------------------------------------------
+
+
+def _action_forms(authority: Authority, text: ProjectText) -> list[dict[str, Any]]:
+    forms = []
+    for name in available_actions(authority, text):
+        action = Action(name)
+        forms.append(
+            {
+                "action": action.value,
+                "label": BUTTON_LABELS[action],
+                "needs_reason": action in ACTIONS_NEEDING_REASON,
+                "takes_comment": action in APPROVING_ACTIONS,
+            }
+        )
+    return forms
+
+
+def _is_auditor_of(authority: Authority, text: ProjectText) -> bool:
+    return authority.holds(Role.AUDITOR, text.department_id)
+
+
+def _detail_context(request: HttpRequest, text: ProjectText) -> dict[str, Any]:
+    authority = authority_of(request)
+    events = text_history(text)
+    if not _is_auditor_of(authority, text):
+        events = events.filter(outcome=Outcome.OK)
+    return {
+        "text": text,
+        "sections": [
+            {"field": name, "label": label, "body": getattr(text, name)} for name, label in SECTIONS
+        ],
+        "actions": _action_forms(authority, text),
+        "section_choices": SECTIONS,
+        "may_edit": text.state in EDITABLE_STATES and may_edit(authority, text),
+        "revisions": selectors.revisions_of(text),
+        "events": events,
+    }
+
+
+@login_required
+def text_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        text = selectors.text_detail(authority_of(request), pk)
+    except NotVisible as error:
+        raise Http404(error.message) from None
+    return render(request, "submissions/text_detail.html", _detail_context(request, text))
+
+
+@login_required
+@require_POST
+def text_act(request: HttpRequest, pk: int) -> HttpResponse:
+    authority = authority_of(request)
+    try:
+        services.perform_action(
+            actor=request.user,
+            text_id=pk,
+            action=request.POST.get("action", ""),
+            version=_as_int(request.POST.get("version")),
+            comment=request.POST.get("comment", ""),
+            section=request.POST.get("section", ""),
+        )
+    except WorkflowError as error:
+        status = _status(error)
+        messages.error(request, _("失败：%(reason)s") % {"reason": error.message})
+        text = selectors.text_detail(authority, pk)
+        context = _detail_context(request, text)
+        return render(request, "submissions/text_detail.html", context, status=status)
+    messages.success(request, _("成功。"))
+    return _see_other(reverse("text-detail", args=[pk]))
+
+
+@login_required
+def text_diff(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        text = selectors.text_detail(authority_of(request), pk)
+    except NotVisible as error:
+        raise Http404(error.message) from None
+    numbers = list(text.revisions.order_by("number").values_list("number", flat=True))
+    context: dict[str, Any] = {"text": text, "numbers": numbers, "diff": None}
+    if len(numbers) < 2:
+        return render(request, "submissions/text_diff.html", context)
+    latest = numbers[-1]
+    against = _as_int(request.GET.get("against") or latest - 1)
+    if against not in numbers or against == latest:
+        return _error_page(request, _("修订不存在。"), 404)
+    diff = revision_diff(selectors.revision_of(text, latest), selectors.revision_of(text, against))
+    context.update(diff=diff, latest=latest, against=against)
+    return render(request, "submissions/text_diff.html", context)
+
+
+# --- Drafting --------------------------------------------------------------------------------
+
+
+def _form_errors(form: TextForm, error: InvalidInput) -> None:
+    for field, problems in error.errors.items():
+        for problem in problems:
+            form.add_error(field if field in form.fields else None, problem)
+
+
+@login_required
+def text_create(request: HttpRequest) -> HttpResponse:
+    authority = authority_of(request)
+    departments = _drafting_departments(authority)
+    if not departments:
+        return _error_page(request, _("只有编制人可以新建项目文本。"), 403)
+    form = TextForm(request.POST or None, departments=departments)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                text = services.create_text(
+                    actor=request.user,
+                    data=form.content(),
+                    department_code=form.cleaned_data.get("department") or None,
+                )
+            except InvalidInput as error:
+                _form_errors(form, error)
+            except WorkflowError as error:
+                status = _status(error)
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("已保存。"))
+                return _see_other(reverse("text-detail", args=[text.pk]))
+    context = {"form": form, "text": None}
+    return render(request, "submissions/text_form.html", context, status=status)
+
+
+@login_required
+def text_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    authority = authority_of(request)
+    try:
+        text = selectors.text_detail(authority, pk)
+    except NotVisible as error:
+        raise Http404(error.message) from None
+    if text.state not in EDITABLE_STATES:
+        message = _("“%(state)s”状态的文本不能编辑。") % {"state": text.get_state_display()}
+        return _error_page(request, message, 409)
+    if not may_edit(authority, text):
+        return _error_page(request, _("只有本部门的编制人或被授权人可以编辑。"), 403)
+    initial = {name: getattr(text, name) for name, _label in SECTIONS}
+    initial.update(version=text.version, amount=text.amount, fiscal_year=text.fiscal_year)
+    form = TextForm(request.POST or None, initial=initial)
+    status = 200
+    stale = False
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.edit_text(
+                    actor=request.user,
+                    text_id=text.pk,
+                    version=form.cleaned_data["version"],
+                    data=form.content(),
+                )
+            except InvalidInput as error:
+                _form_errors(form, error)
+            except StaleVersion as error:
+                status, stale = 409, True
+                form.add_error(None, error.message)
+            except WorkflowError as error:
+                status = _status(error)
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("已保存。"))
+                return _see_other(reverse("text-detail", args=[text.pk]))
+    context = {"form": form, "text": text, "stale": stale}
+    return render(request, "submissions/text_form.html", context, status=status)
+
+
+@login_required
+def text_import(request: HttpRequest) -> HttpResponse:
+    authority = authority_of(request)
+    if not authority.scope(Role.DRAFTER):
+        return _error_page(request, _("只有编制人可以导入项目文本。"), 403)
+    if request.method == "POST" and request.POST.get("step") == "confirm":
+        return _import_confirm(request)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    context: dict[str, Any] = {"form": form, "parsed": None}
+    if request.method != "POST":
+        return render(request, "submissions/text_import.html", context)
+    if not form.is_valid():
+        return render(request, "submissions/text_import.html", context, status=400)
+    upload = form.cleaned_data["file"]
+    if upload.size > settings.IMPORT_MAX_BYTES:
+        context["error"] = _("文件过大：最多 %(n)d 字节。") % {"n": settings.IMPORT_MAX_BYTES}
+        return render(request, "submissions/text_import.html", context, status=413)
+    data = upload.read()
+    try:
+        parsed = parse_texts(data, upload.name)
+    except ImportFormatError as error:
+        context["error"] = str(error)
+        return render(request, "submissions/text_import.html", context, status=400)
+    request.session[IMPORT_SESSION_KEY] = {
+        "name": upload.name,
+        "data": base64.b64encode(data).decode("ascii"),
+    }
+    context.update(parsed=[_preview(item) for item in parsed], filename=upload.name)
+    return render(request, "submissions/text_import.html", context)
+
+
+PREVIEW_CHARS = 40
+
+
+def _preview(item: Any) -> dict[str, Any]:
+    return {
+        "department": item.department_name,
+        "fiscal_year": item.fiscal_year,
+        "title": item.title,
+        "amount": item.amount,
+        "sections": [
+            {
+                "label": label,
+                "start": getattr(item, name)[:PREVIEW_CHARS],
+                "more": len(getattr(item, name)) > PREVIEW_CHARS,
+            }
+            for name, label in SECTIONS
+        ],
+    }
+
+
+def _import_confirm(request: HttpRequest) -> HttpResponse:
+    stored = request.session.get(IMPORT_SESSION_KEY)
+    context: dict[str, Any] = {"form": ImportForm(), "parsed": None}
+    if not stored:
+        context["error"] = _("没有待导入的文件，请重新上传。")
+        return render(request, "submissions/text_import.html", context, status=400)
+    try:
+        created = services.import_texts(
+            actor=request.user,
+            filename=stored["name"],
+            data=base64.b64decode(stored["data"]),
+        )
+    except WorkflowError as error:
+        context["error"] = error.message
+        return render(request, "submissions/text_import.html", context, status=error.status)
+    del request.session[IMPORT_SESSION_KEY]
+    messages.success(request, _("已创建 %(n)d 份草稿。") % {"n": len(created)})
+    return _see_other(reverse("text-list") + "?state=draft")

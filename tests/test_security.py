@@ -1,5 +1,6 @@
 """Login throttling, session expiry and the security headers every page carries."""
 
+
 def login(client, username: str, password: str):
     return client.post("/accounts/login/", {"username": username, "password": password})
 

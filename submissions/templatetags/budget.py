@@ -4,6 +4,11 @@ from decimal import Decimal
 
 from django import template
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from submissions.importer import SECTIONS
+from workflow.models import Outcome
+from workflow.states import Action, State
 
 register = template.Library()
 
@@ -14,3 +19,43 @@ def yuan(amount: Decimal | str | None) -> str:
     if amount in (None, ""):
         return ""
     return _("%(amount)s元") % {"amount": f"{Decimal(amount):,.2f}"}
+
+
+_EVENT_LABELS = {
+    "create": _lazy("新建"),
+    "edit": _lazy("修改内容"),
+    "import": _lazy("导入"),
+    "remind": _lazy("到期提醒"),
+    "escalate": _lazy("逾期上报"),
+    "grant_text_access": _lazy("共享文本"),
+    "revoke_text_access": _lazy("取消共享"),
+}
+
+
+@register.filter
+def section_label(field: str) -> str:
+    """ "funding" -> "资金安排情况": a section's heading in the sample's words."""
+    labels = dict(SECTIONS)
+    if field in labels:
+        return labels[field]
+    if field == "amount":
+        return _("金额")
+    return field or ""
+
+
+@register.filter
+def action_label(action: str) -> str:
+    """A workflow action or audit event name in the user's language."""
+    if action in Action.values:
+        return str(Action(action).label)
+    return str(_EVENT_LABELS.get(action, action))
+
+
+@register.filter
+def state_label(state: str) -> str:
+    return str(State(state).label) if state in State.values else (state or "")
+
+
+@register.filter
+def outcome_label(outcome: str) -> str:
+    return str(Outcome(outcome).label) if outcome in Outcome.values else outcome
