@@ -97,3 +97,16 @@ def revision_of(text: ProjectText, number: Any) -> Revision:
         return text.revisions.get(number=int(number))
     except (Revision.DoesNotExist, TypeError, ValueError, OverflowError):
         raise NotVisible(_("修订不存在。")) from None
+
+
+def revision_last_seen_by_stage(text: ProjectText) -> int | None:
+    """The newest earlier revision that the text's current stage already decided on (the
+    one it returned), so that its reviewer sees what changed since; None if it has none."""
+    if text.state not in STAGE_ROLE:
+        return None
+    return (
+        Decision.objects.filter(text=text, stage=text.state, revision__number__lt=text.revision)
+        .order_by("-revision__number")
+        .values_list("revision__number", flat=True)
+        .first()
+    )

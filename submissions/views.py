@@ -270,7 +270,10 @@ def text_diff(request: HttpRequest, pk: int) -> HttpResponse:
     if len(numbers) < 2:
         return render(request, "submissions/text_diff.html", context)
     latest = numbers[-1]
-    against = _as_int(request.GET.get("against") or latest - 1)
+    # By default: against what this stage saw last (what changed since it returned the
+    # text), else the revision before.
+    default = selectors.revision_last_seen_by_stage(text) or latest - 1
+    against = _as_int(request.GET.get("against") or default)
     if against not in numbers or against == latest:
         return _error_page(request, _("修订不存在。"), 404)
     diff = revision_diff(selectors.revision_of(text, latest), selectors.revision_of(text, against))

@@ -421,3 +421,24 @@ def test_the_diff_against_an_unknown_revision_is_404(cast, client):
     client.force_login(cast.org_reviewer)
     assert client.get(f"/texts/{text.pk}/diff/?against=1").status_code == 200
     assert client.get(f"/texts/{text.pk}/diff/?against=9").status_code == 404
+
+
+def test_the_diff_compares_against_the_revision_this_stage_returned(cast, client):
+    text = cast.text_in("finance_review")  # revision 1, returned by finance below
+    act(cast.finance, text, "return", comment="金额有误")
+    act(cast.org_drafter, text, "submit")  # revision 2: unchanged, dept reviews it again
+    act(cast.org_reviewer, text, "return", comment="再改")
+    services.edit_text(
+        actor=cast.org_drafter,
+        text_id=text.pk,
+        version=ProjectText.objects.get(pk=text.pk).version,
+        data={"amount": "1851800.00"},
+    )
+    act(cast.org_drafter, text, "submit")  # revision 3
+    act(cast.org_reviewer, text, "dept_approve")  # back at finance, which last saw rev 1
+    client.force_login(cast.finance)
+
+    page = client.get(f"/texts/{text.pk}/diff/")
+
+    assert page.context["against"] == 1
+    assert page.context["latest"] == 3
