@@ -3,9 +3,10 @@
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from submissions.importer import SECTIONS
+from submissions.importer import NUMERALS, SECTIONS
 from submissions.models import AMOUNT_MAX_DIGITS, AMOUNT_PLACES
 from workflow.exceptions import InvalidInput
 from workflow.text_rules import unstorable_reason
@@ -106,3 +107,22 @@ def missing_for_submit(values: dict[str, Any]) -> dict[str, list[str]]:
     if not values.get("amount") or values["amount"] <= 0:
         errors["amount"] = [_("提交前金额必须大于 0。")]
     return errors
+
+
+def section_label(name: str) -> str:
+    """A section's (or the amount's) name in the active language, e.g. 资金安排情况."""
+    from submissions.models import ProjectText
+
+    return str(ProjectText._meta.get_field(name).verbose_name)
+
+
+def section_heading(index: int) -> str:
+    """The numbered heading: 六、资金安排情况 in Chinese, "6. Funding arrangement" else."""
+    label = section_label(SECTION_FIELDS[index])
+    if get_language().startswith("zh"):
+        return f"{NUMERALS[index]}、{label}"
+    return f"{index + 1}. {label}"
+
+
+def section_choices() -> list[tuple[str, str]]:
+    return [(name, section_label(name)) for name in SECTION_FIELDS]

@@ -5,9 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from submissions.importer import SECTIONS, heading_label
-
-SECTION_LABELS = dict(SECTIONS)
+from submissions.content import SECTION_FIELDS, section_heading
 
 
 def _normalise(value: str) -> str:
@@ -29,21 +27,20 @@ class TextForm(forms.Form):
             self.fields["department"].choices = [("", "---------"), *departments]
         else:
             del self.fields["department"]
-        for index, (name, _label) in enumerate(SECTIONS):
+        for index, name in enumerate(SECTION_FIELDS):
             widget = forms.TextInput if name == "title" else forms.Textarea
             self.fields[name] = forms.CharField(
-                label=heading_label(index), required=False, strip=False, widget=widget
+                label=section_heading(index), required=False, strip=False, widget=widget
             )
         # The amount belongs beside 六、资金安排情况.
         order = ["version", "department", "fiscal_year"]
-        order += [name for name, _label in SECTIONS[:6]] + ["amount"]
-        order += [name for name, _label in SECTIONS[6:]]
+        order += [*SECTION_FIELDS[:6], "amount", *SECTION_FIELDS[6:]]
         self.order_fields(order)
 
     def content(self) -> dict[str, Any]:
         """What the service is given: every section, the year and (if filled in) the amount."""
         data: dict[str, Any] = {
-            name: _normalise(self.cleaned_data[name]) for name, _label in SECTIONS
+            name: _normalise(self.cleaned_data[name]) for name in SECTION_FIELDS
         }
         data["fiscal_year"] = self.cleaned_data["fiscal_year"]
         amount = (self.cleaned_data.get("amount") or "").strip()

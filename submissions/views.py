@@ -16,15 +16,16 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from notifications.models import StageVisit
 from submissions import selectors
 from submissions.api import authority_of
+from submissions.content import SECTION_FIELDS, section_choices
 from submissions.diff import revision_diff
 from submissions.forms import ImportForm, TextForm
-from submissions.importer import SECTIONS, ImportFormatError, parse_texts
+from submissions.importer import ImportFormatError, parse_texts
 from submissions.models import Department, ProjectText
 from workflow import services
 from workflow.exceptions import InvalidInput, NotVisible, StaleVersion, WorkflowError
@@ -48,13 +49,13 @@ IMPORT_SESSION_KEY = "import_upload"
 
 # The words on the buttons (DESIGN.md, "Pages"): every review stage approves with 通过.
 BUTTON_LABELS = {
-    Action.SUBMIT: gettext_lazy("提交"),
-    Action.WITHDRAW: gettext_lazy("撤回"),
-    Action.DEPT_APPROVE: gettext_lazy("通过"),
-    Action.FINANCE_APPROVE: gettext_lazy("通过"),
-    Action.APPROVE: gettext_lazy("批准"),
-    Action.RETURN: gettext_lazy("退回"),
-    Action.REJECT: gettext_lazy("不予立项"),
+    Action.SUBMIT: pgettext_lazy("button", "提交"),
+    Action.WITHDRAW: pgettext_lazy("button", "撤回"),
+    Action.DEPT_APPROVE: pgettext_lazy("button", "通过"),
+    Action.FINANCE_APPROVE: pgettext_lazy("button", "通过"),
+    Action.APPROVE: pgettext_lazy("button", "批准"),
+    Action.RETURN: pgettext_lazy("button", "退回"),
+    Action.REJECT: pgettext_lazy("button", "不予立项"),
 }
 
 
@@ -217,10 +218,11 @@ def _detail_context(request: HttpRequest, text: ProjectText) -> dict[str, Any]:
     return {
         "text": text,
         "sections": [
-            {"field": name, "label": label, "body": getattr(text, name)} for name, label in SECTIONS
+            {"field": name, "label": label, "body": getattr(text, name)}
+            for name, label in section_choices()
         ],
         "actions": _action_forms(authority, text),
-        "section_choices": SECTIONS,
+        "section_choices": section_choices(),
         "may_edit": text.state in EDITABLE_STATES and may_edit(authority, text),
         "revisions": selectors.revisions_of(text),
         "events": events,
@@ -331,7 +333,7 @@ def text_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return _error_page(request, message, 409)
     if not may_edit(authority, text):
         return _error_page(request, _("只有本部门的编制人或被授权人可以编辑。"), 403)
-    initial = {name: getattr(text, name) for name, _label in SECTIONS}
+    initial = {name: getattr(text, name) for name in SECTION_FIELDS}
     initial.update(version=text.version, amount=text.amount, fiscal_year=text.fiscal_year)
     form = TextForm(request.POST or None, initial=initial)
     status = 200
@@ -407,7 +409,7 @@ def _preview(item: Any) -> dict[str, Any]:
                 "start": getattr(item, name)[:PREVIEW_CHARS],
                 "more": len(getattr(item, name)) > PREVIEW_CHARS,
             }
-            for name, label in SECTIONS
+            for name, label in section_choices()
         ],
     }
 

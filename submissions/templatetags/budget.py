@@ -4,9 +4,10 @@ from decimal import Decimal
 
 from django import template
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
-from submissions.importer import SECTIONS
+from submissions import content
+from submissions.content import SECTION_FIELDS
 from workflow.models import Outcome
 from workflow.states import Action, State
 
@@ -22,24 +23,21 @@ def yuan(amount: Decimal | str | None) -> str:
 
 
 _EVENT_LABELS = {
-    "create": _lazy("新建"),
-    "edit": _lazy("修改内容"),
-    "import": _lazy("导入"),
-    "remind": _lazy("到期提醒"),
-    "escalate": _lazy("逾期上报"),
-    "grant_text_access": _lazy("共享文本"),
-    "revoke_text_access": _lazy("取消共享"),
+    "create": gettext_lazy("新建"),
+    "edit": gettext_lazy("修改内容"),
+    "import": gettext_lazy("导入"),
+    "remind": gettext_lazy("到期提醒"),
+    "escalate": gettext_lazy("逾期上报"),
+    "grant_text_access": gettext_lazy("共享文本"),
+    "revoke_text_access": gettext_lazy("取消共享"),
 }
 
 
 @register.filter
 def section_label(field: str) -> str:
     """ "funding" -> "资金安排情况": a section's heading in the sample's words."""
-    labels = dict(SECTIONS)
-    if field in labels:
-        return labels[field]
-    if field == "amount":
-        return _("金额")
+    if field in SECTION_FIELDS or field == "amount":
+        return content.section_label(field)
     return field or ""
 
 
