@@ -3,8 +3,6 @@ own transaction; refused attempts recorded in a transaction of their own; hash c
 stream that `verify_audit` and the verify API check; and a table the database itself keeps
 append-only (pgtrigger on PostgreSQL, SQLite's own triggers via migration 0002)."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from submissions.models import ProjectText, Revision
 from tests.factories import act, make_user
+from tests.tampering import tamper
 from workflow import audit, services
 from workflow.exceptions import InvalidInput, NotPermitted, NotVisible, StaleVersion, WrongState
 from workflow.models import AuditChain, AuditEvent
@@ -32,40 +31,6 @@ def last_event_id() -> int:
 
 def text_events(text: ProjectText) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(stream=audit.text_stream(text.pk)).order_by("seq"))
-
-
-@contextmanager
-def append_only_triggers_off() -> Iterator[None]:
-    """Switch off the database's protection of the audit table, as someone with DDL rights
-    could, so that a test can tamper with events; switch it back on afterwards."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # (ALTER TABLE ... DISABLE TRIGGER would wait for the deferred foreign-key
-            # checks still pending in the test's transaction.)
-            cursor.execute("SET LOCAL session_replication_role = replica")
-            try:
-                yield
-            finally:
-                cursor.execute("SET LOCAL session_replication_role = DEFAULT")
-        else:
-            cursor.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
-                [TABLE],
-            )
-            triggers = cursor.fetchall()
-            assert triggers, "the SQLite append-only triggers are missing"
-            for name, _sql in triggers:
-                cursor.execute(f'DROP TRIGGER "{name}"')
-            try:
-                yield
-            finally:
-                for _name, sql in triggers:
-                    cursor.execute(sql)
-
-
-def tamper(sql: str, params: list[Any]) -> None:
-    with append_only_triggers_off(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
 
 
 def verify_api(api, cast) -> dict[str, Any]:

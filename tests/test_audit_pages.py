@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import act
-from tests.test_audit_log import TABLE, tamper
+from tests.tampering import EVENTS as TABLE
+from tests.tampering import tamper
 from workflow import audit
 from workflow.exceptions import NotPermitted
 from workflow.models import AuditEvent

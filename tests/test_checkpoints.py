@@ -8,8 +8,6 @@ could: on PostgreSQL by switching triggers off for its transaction, on SQLite by
 them and recreating them afterwards."""
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -19,48 +17,11 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
 from tests.factories import act
+from tests.tampering import CHECKPOINTS, EVENTS, tamper
 from workflow import audit
 from workflow.models import AuditChain, AuditCheckpoint, AuditEvent
 
-EVENTS = "workflow_audit_event"
-CHECKPOINTS = "workflow_audit_checkpoint"
-
-
 # --- helpers ---------------------------------------------------------------------------------
-
-
-@contextmanager
-def triggers_off(*tables: str) -> Iterator[None]:
-    """Switch off the append-only triggers of `tables` for the enclosed statements."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Row and statement triggers do not fire for a replica session (this transaction
-            # only: the test's transaction is rolled back at its end anyway).
-            cursor.execute("SET LOCAL session_replication_role = replica")
-            try:
-                yield
-            finally:
-                cursor.execute("SET LOCAL session_replication_role = DEFAULT")
-            return
-        saved = []
-        for table in tables:
-            cursor.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
-                [table],
-            )
-            saved.extend(cursor.fetchall())
-        for name, _sql in saved:
-            cursor.execute(f'DROP TRIGGER "{name}"')
-        try:
-            yield
-        finally:
-            for _name, sql in saved:
-                cursor.execute(sql)
-
-
-def tamper(sql: str, params: list[Any] | None = None) -> None:
-    with triggers_off(EVENTS, CHECKPOINTS), connection.cursor() as cursor:
-        cursor.execute(sql, params or [])
 
 
 @pytest.fixture
