@@ -1,0 +1,29 @@
+"""The one way anything in the workflow changes.
+
+Every function here is a durable transaction that locks what it changes, checks who may
+do it, does it and writes its audit event (and its outbox rows), so that the change and
+its event commit together or not at all. A refused attempt (not visible, not permitted,
+wrong state, stale version) is recorded afterwards in a transaction of its own and then
+raised again. Views, the API, the admin, the tasks and the management commands call
+these; nothing else writes `state`, decisions, revisions or audit events.
+
+One module a concern: actions, drafting, roles, sharing, deadlines.
+"""
+
+from workflow.services.actions import perform_action
+from workflow.services.deadlines import sweep_deadlines
+from workflow.services.drafting import create_text, edit_text, import_texts
+from workflow.services.roles import grant_role, revoke_role
+from workflow.services.sharing import grant_text_access, revoke_text_access
+
+__all__ = [
+    "create_text",
+    "edit_text",
+    "grant_role",
+    "grant_text_access",
+    "import_texts",
+    "perform_action",
+    "revoke_role",
+    "revoke_text_access",
+    "sweep_deadlines",
+]

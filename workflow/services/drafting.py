@@ -1,0 +1,182 @@
+"""Creating, editing and importing drafts."""
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from submissions.content import CONTENT_FIELDS, clean_content
+from submissions.importer import ImportFormatError, parse_texts
+from submissions.models import Department, ProjectText
+from workflow import audit
+from workflow.exceptions import InvalidInput, NotPermitted, TooLarge, WrongState
+from workflow.permissions import Authority
+from workflow.policy import may_edit
+from workflow.services._shared import (
+    check_version,
+    jsonable,
+    lock_visible_text,
+    recording_refusals,
+    require_version,
+)
+from workflow.states import EDITABLE_STATES, Role
+from workflow.text_rules import unstorable_reason
+
+
+def _drafting_department(authority: Authority, department_code: Any) -> Department:
+    if department_code in (None, ""):
+        # A drafter of exactly one department need not name it.
+        scope = authority.scope(Role.DRAFTER)
+        if not scope.everywhere and len(scope.department_ids) == 1:
+            return Department.objects.get(pk=next(iter(scope.department_ids)))
+        raise InvalidInput({"department": [_("必须填写部门代码。")]})
+    if not isinstance(department_code, str) or unstorable_reason(department_code):
+        raise InvalidInput({"department": [_("应为部门代码，如 org。")]})
+    department = Department.objects.filter(code=department_code).first()
+    if department is None:
+        raise InvalidInput({"department": [_("未知部门：%(c)s") % {"c": department_code}]})
+    if not authority.holds(Role.DRAFTER, department.pk):
+        raise NotPermitted(_("您不是该部门的编制人。"))
+    return department
+
+
+def _create(
+    actor: AbstractBaseUser, department: Department, fields: dict[str, Any], **detail: Any
+) -> ProjectText:
+    text = ProjectText.objects.create(department=department, created_by=actor, **fields)
+    text.authors.add(actor)
+    audit.record_for_text(
+        text,
+        actor=actor,
+        action="create",
+        to_state=text.state,
+        changes={name: [None, jsonable(value)] for name, value in fields.items()},
+        detail=detail or None,
+    )
+    return text
+
+
+def create_text(
+    *, actor: AbstractBaseUser, data: dict[str, Any], department_code: Any = None
+) -> ProjectText:
+    """Create a draft in a department the actor drafts for."""
+    fields = clean_content(data, partial=False)
+    with transaction.atomic(durable=True):
+        authority = Authority.of(actor)
+        department = _drafting_department(authority, department_code)
+        return _create(actor, department, fields)
+
+
+def edit_text(
+    *, actor: AbstractBaseUser, text_id: Any, version: Any, data: dict[str, Any]
+) -> ProjectText:
+    """Change sections of a draft or returned text; records each field's before and after."""
+    version = require_version(version)
+    fields = clean_content(data, partial=True)
+    return recording_refusals(
+        "edit",
+        lambda: _edit_text(actor, text_id, version, fields),
+        actor=actor,
+        version=version,
+    )
+
+
+@transaction.atomic(durable=True)
+def _edit_text(
+    actor: AbstractBaseUser, text_id: Any, version: int, fields: dict[str, Any]
+) -> ProjectText:
+    authority = Authority.of(actor)
+    text = lock_visible_text(authority, text_id)
+    if text.state not in EDITABLE_STATES:
+        raise WrongState(
+            _("“%(state)s”状态的文本不能编辑。") % {"state": text.get_state_display()},
+            text_id=text.pk,
+        )
+    if not may_edit(authority, text):
+        raise NotPermitted(_("只有本部门的编制人或被授权人可以编辑。"), text_id=text.pk)
+    check_version(text, version)
+    changes = {
+        name: [jsonable(getattr(text, name)), jsonable(value)]
+        for name, value in fields.items()
+        if getattr(text, name) != value
+    }
+    if not changes:
+        return text
+    for name in changes:
+        setattr(text, name, fields[name])
+    text.version += 1
+    text.updated_at = timezone.now()
+    text.save(update_fields=[*changes, "version", "updated_at"])
+    text.authors.add(actor)
+    audit.record_for_text(
+        text,
+        actor=actor,
+        action="edit",
+        from_state=text.state,
+        to_state=text.state,
+        revision=text.revision or None,
+        changes=changes,
+    )
+    return text
+
+
+def import_texts(*, actor: AbstractBaseUser, filename: str, data: bytes) -> list[ProjectText]:
+    """Create a draft for every text in a .txt/.docx file in the sample's format.
+
+    All or nothing: a file with any problem creates no text.
+    """
+    if len(data) > settings.IMPORT_MAX_BYTES:
+        raise TooLarge(
+            _("文件过大：最多 %(n)d 字节。") % {"n": settings.IMPORT_MAX_BYTES}, limit=len(data)
+        )
+    try:
+        parsed = parse_texts(data, filename)
+    except ImportFormatError as error:
+        raise InvalidInput({"file": [str(error)]}) from None
+    drafts = []
+    for item in parsed:
+        values = {name: getattr(item, name) for name in CONTENT_FIELDS}
+        try:
+            drafts.append((item, clean_content(values, partial=False)))
+        except InvalidInput as error:
+            field, messages = next(iter(error.errors.items()))
+            raise InvalidInput(
+                {
+                    "file": [
+                        _("第%(line)d行起的文本：%(field)s %(msg)s")
+                        % {"line": item.first_line, "field": field, "msg": messages[0]}
+                    ]
+                }
+            ) from None
+
+    with transaction.atomic(durable=True):
+        authority = Authority.of(actor)
+        names = {item.department_name for item, _fields in drafts}
+        departments = {d.name: d for d in Department.objects.filter(name__in=names)}
+        for item, _fields in drafts:
+            department = departments.get(item.department_name)
+            if department is None:
+                raise InvalidInput(
+                    {
+                        "file": [
+                            _("第%(line)d行：未知部门“%(name)s”。")
+                            % {"line": item.first_line, "name": item.department_name}
+                        ]
+                    }
+                )
+            if not authority.holds(Role.DRAFTER, department.pk):
+                raise InvalidInput(
+                    {
+                        "file": [
+                            _("第%(line)d行：您不是“%(name)s”的编制人。")
+                            % {"line": item.first_line, "name": item.department_name}
+                        ]
+                    }
+                )
+        return [
+            _create(actor, departments[item.department_name], fields, source=filename)
+            for item, fields in drafts
+        ]
