@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from workflow.models import AuditChain, AuditCheckpoint, AuditEvent, Outcome
@@ -193,11 +193,25 @@ def _sealed_map(checkpoints: list[AuditCheckpoint]) -> dict[str, list]:
     return sealed
 
 
+# Any number that no other advisory lock of this database uses.
+SEALING_LOCK = 8_317_001
+
+
+def _one_sealer_at_a_time() -> None:
+    """Two seals at once would both be number n+1. An advisory lock, not FOR UPDATE: the
+    application's role may not lock the append-only checkpoint rows for update. (SQLite's
+    IMMEDIATE transactions serialise writers already.)"""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEALING_LOCK])
+
+
 @transaction.atomic(durable=True)
 def seal() -> AuditCheckpoint | None:
     """Seal the log as it stands: a checkpoint row, and its line in the file outside the
     database. None when nothing was written since the last checkpoint."""
-    previous = list(AuditCheckpoint.objects.select_for_update().order_by("seq"))
+    _one_sealer_at_a_time()
+    previous = list(AuditCheckpoint.objects.order_by("seq"))
     sealed = _sealed_map(previous)
     # One query: a consistent snapshot of every stream's head.
     current = {c.stream: [c.length, c.head_hash] for c in AuditChain.objects.all()}
