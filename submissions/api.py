@@ -4,7 +4,6 @@ service, serialise. Errors come back through `workflow.api_errors`."""
 from types import SimpleNamespace
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -30,7 +29,7 @@ from submissions.serializers import (
     TextWriteSerializer,
 )
 from workflow import services
-from workflow.exceptions import InvalidInput, TooLarge
+from workflow.exceptions import InvalidInput
 from workflow.permissions import Authority
 from workflow.policy import available_actions
 from workflow.selectors import text_history
@@ -193,8 +192,7 @@ class TextImport(APIView):
         upload = request.FILES.get("file")
         if upload is None:
             raise InvalidInput({"file": [_("请上传 file（.txt 或 .docx）。")]})
-        if upload.size > settings.IMPORT_MAX_BYTES:
-            raise TooLarge(_("文件过大：最多 %(n)d 字节。") % {"n": settings.IMPORT_MAX_BYTES})
+        services.check_import_size(upload.size)
         texts = services.import_texts(actor=request.user, filename=upload.name, data=upload.read())
         return Response(
             {"created": TextSerializer(texts, many=True).data}, status=status.HTTP_201_CREATED

@@ -7,7 +7,6 @@ Every change goes through the service; its refusals become the page's status cod
 import base64
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -28,7 +27,7 @@ from submissions.forms import ImportForm, TextForm
 from submissions.importer import ImportFormatError, parse_texts
 from submissions.models import Department, ProjectText
 from workflow import services
-from workflow.exceptions import InvalidInput, NotVisible, StaleVersion, WorkflowError
+from workflow.exceptions import InvalidInput, NotVisible, StaleVersion, TooLarge, WorkflowError
 from workflow.models import Outcome
 from workflow.permissions import Authority
 from workflow.policy import available_actions, may_edit
@@ -73,6 +72,13 @@ def _drafting_departments(authority: Authority) -> list[tuple[str, str]]:
     if not scope.everywhere:
         departments = departments.filter(pk__in=scope.department_ids)
     return [(d.code, d.name) for d in departments.order_by("code")]
+
+
+def _visible_text(authority: Authority, pk: Any) -> ProjectText:
+    try:
+        return selectors.text_detail(authority, pk)
+    except NotVisible as error:
+        raise Http404(error.message) from None
 
 
 def _see_other(url: str) -> HttpResponse:
@@ -231,10 +237,7 @@ def _detail_context(request: HttpRequest, text: ProjectText) -> dict[str, Any]:
 
 @login_required
 def text_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        text = selectors.text_detail(authority_of(request), pk)
-    except NotVisible as error:
-        raise Http404(error.message) from None
+    text = _visible_text(authority_of(request), pk)
     return render(request, "submissions/text_detail.html", _detail_context(request, text))
 
 
@@ -263,10 +266,7 @@ def text_act(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def text_diff(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        text = selectors.text_detail(authority_of(request), pk)
-    except NotVisible as error:
-        raise Http404(error.message) from None
+    text = _visible_text(authority_of(request), pk)
     numbers = list(text.revisions.order_by("number").values_list("number", flat=True))
     context: dict[str, Any] = {"text": text, "numbers": numbers, "diff": None}
     if len(numbers) < 2:
@@ -324,10 +324,7 @@ def text_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def text_edit(request: HttpRequest, pk: int) -> HttpResponse:
     authority = authority_of(request)
-    try:
-        text = selectors.text_detail(authority, pk)
-    except NotVisible as error:
-        raise Http404(error.message) from None
+    text = _visible_text(authority, pk)
     if text.state not in EDITABLE_STATES:
         message = _("“%(state)s”状态的文本不能编辑。") % {"state": text.get_state_display()}
         return _error_page(request, message, 409)
@@ -377,9 +374,11 @@ def text_import(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "submissions/text_import.html", context, status=400)
     upload = form.cleaned_data["file"]
-    if upload.size > settings.IMPORT_MAX_BYTES:
-        context["error"] = _("文件过大：最多 %(n)d 字节。") % {"n": settings.IMPORT_MAX_BYTES}
-        return render(request, "submissions/text_import.html", context, status=413)
+    try:
+        services.check_import_size(upload.size)
+    except TooLarge as error:
+        context["error"] = error.message
+        return render(request, "submissions/text_import.html", context, status=error.status)
     data = upload.read()
     try:
         parsed = parse_texts(data, upload.name)

@@ -41,7 +41,6 @@ DEPARTMENT_ROLES = frozenset({Role.DRAFTER, Role.DEPT_REVIEWER})
 
 REVIEW_STATES = (State.DEPT_REVIEW, State.FINANCE_REVIEW, State.APPROVAL)
 EDITABLE_STATES = (State.DRAFT, State.RETURNED)
-FINAL_STATES = (State.APPROVED, State.REJECTED)
 
 # The reviewer role that acts on a text in each review state.
 STAGE_ROLE = {

@@ -12,11 +12,17 @@ One module a concern: actions, drafting, roles, sharing, deadlines.
 
 from workflow.services.actions import perform_action
 from workflow.services.deadlines import sweep_deadlines
-from workflow.services.drafting import create_text, edit_text, import_texts
+from workflow.services.drafting import (
+    check_import_size,
+    create_text,
+    edit_text,
+    import_texts,
+)
 from workflow.services.roles import grant_role, revoke_role
 from workflow.services.sharing import grant_text_access, revoke_text_access
 
 __all__ = [
+    "check_import_size",
     "create_text",
     "edit_text",
     "grant_role",

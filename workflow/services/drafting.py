@@ -123,15 +123,19 @@ def _edit_text(
     return text
 
 
+def check_import_size(size: int) -> None:
+    """Refuse (413) an import file over IMPORT_MAX_BYTES; callers holding an upload ask
+    before reading it."""
+    if size > settings.IMPORT_MAX_BYTES:
+        raise TooLarge(_("文件过大：最多 %(n)d 字节。") % {"n": settings.IMPORT_MAX_BYTES})
+
+
 def import_texts(*, actor: AbstractBaseUser, filename: str, data: bytes) -> list[ProjectText]:
     """Create a draft for every text in a .txt/.docx file in the sample's format.
 
     All or nothing: a file with any problem creates no text.
     """
-    if len(data) > settings.IMPORT_MAX_BYTES:
-        raise TooLarge(
-            _("文件过大：最多 %(n)d 字节。") % {"n": settings.IMPORT_MAX_BYTES}, limit=len(data)
-        )
+    check_import_size(len(data))
     try:
         parsed = parse_texts(data, filename)
     except ImportFormatError as error:
