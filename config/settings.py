@@ -257,6 +257,13 @@ DEADLINE_SWEEP_SECONDS = env_int("DEADLINE_SWEEP_SECONDS", 300)
 CHECKPOINT_SECONDS = env_int("CHECKPOINT_SECONDS", 3600)
 DIGEST_HOUR = env_int("DIGEST_HOUR", 8)  # local time of the daily e-mail digest
 
+# Refused attempts: each source (a user, or whoever tries to sign in as an account) records
+# this many per stream and window in full; the rest are counted and summarised in one event.
+AUDIT_REFUSALS_PER_WINDOW = env_int("AUDIT_REFUSALS_PER_WINDOW", 10)
+AUDIT_REFUSAL_WINDOW_SECONDS = env_int("AUDIT_REFUSAL_WINDOW_SECONDS", 600)
+# A full verification of the log runs in the background this often; pages show the latest.
+VERIFY_SECONDS = env_int("VERIFY_SECONDS", 3600)
+
 CELERY_BEAT_SCHEDULE = {
     "relay-pending-outbox": {
         "task": "notifications.tasks.sweep_outbox",
@@ -269,6 +276,14 @@ CELERY_BEAT_SCHEDULE = {
     "seal-audit-log": {
         "task": "workflow.tasks.seal_audit_log",
         "schedule": CHECKPOINT_SECONDS,
+    },
+    "verify-audit-log": {
+        "task": "workflow.tasks.verify_audit_log",
+        "schedule": VERIFY_SECONDS,
+    },
+    "summarise-refusals": {
+        "task": "workflow.tasks.summarise_refusals",
+        "schedule": DEADLINE_SWEEP_SECONDS,
     },
     "daily-digest": {
         "task": "notifications.tasks.send_digests",

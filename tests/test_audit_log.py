@@ -482,16 +482,19 @@ def test_an_attempt_with_a_stale_version_is_recorded_as_refused(cast):
     assert (after.state, after.version) == ("dept_review", text.version)
 
 
-def test_an_attempt_on_an_invisible_text_is_recorded_as_refused(cast):
+def test_an_attempt_on_an_invisible_text_is_recorded_on_the_actors_own_stream(cast):
     text = cast.text_in("dept_review")
     before = last_event_id()
 
     with pytest.raises(NotVisible):
         act(cast.edu_reviewer, text, "dept_approve")
 
-    [event] = _refused_events(text, before)
-    assert (event.outcome, event.actor_name) == ("refused", "edu_reviewer")
+    assert _refused_events(text, before) == []
+    [event] = AuditEvent.objects.filter(pk__gt=before)
+    assert event.stream == f"user:{cast.edu_reviewer.pk}"
+    assert (event.outcome, event.actor_name, event.text_id) == ("refused", "edu_reviewer", None)
     assert event.detail["reason"] == "not_found"
+    assert event.detail["requested_text"] == str(text.pk)
 
 
 def test_a_refused_edit_is_recorded_and_changes_nothing(cast):
@@ -542,8 +545,8 @@ def test_a_refused_attempt_over_the_api_answers_409_and_appears_in_history(cast,
 
 def test_refused_attempts_take_their_place_in_the_texts_chain(cast):
     text = cast.text_in("dept_review")
-    for who in ("org_drafter", "edu_reviewer"):
-        with pytest.raises((NotPermitted, NotVisible)):
+    for who in ("org_drafter", "auditor"):
+        with pytest.raises(NotPermitted):
             act(getattr(cast, who), text, "dept_approve")
     act(cast.org_reviewer, text, "dept_approve")
 

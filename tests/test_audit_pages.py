@@ -11,12 +11,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from submissions.models import ProjectText
 from tests.factories import act
 from tests.tampering import EVENTS as TABLE
 from tests.tampering import tamper
-from workflow import audit
+from workflow import audit, services
 from workflow.exceptions import NotPermitted
-from workflow.models import AuditEvent
+from workflow.models import AuditEvent, AuditVerification
 
 XSS = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -161,6 +162,7 @@ def test_verify_passes_and_shows_the_newest_checkpoint(
     cast.text_in("dept_review")
     with django_capture_on_commit_callbacks(execute=True):  # writes the checkpoint file
         checkpoint = audit.seal()
+    audit.verify_and_keep()
 
     html = page(client, cast.auditor, "/audit/").content.decode()
 
@@ -179,12 +181,54 @@ def test_a_tampered_log_fails_verification_naming_the_event(cast, client):
     text = cast.text_in("returned")
     victim = AuditEvent.objects.filter(text=text, action="return").get()
     tamper(f"UPDATE {TABLE} SET comment = %s WHERE id = %s", ["无意见", victim.pk])
+    audit.verify_and_keep()
 
     html = page(client, cast.auditor, "/audit/").content.decode()
 
     assert "校验失败" in html
     assert f"#{victim.pk}" in html
     assert "校验通过" not in html
+
+
+def test_the_page_shows_the_background_verification_and_never_verifies_itself(cast, client):
+    cast.text_in("returned")
+    audit.verify_and_keep()
+    victim = AuditEvent.objects.filter(action="return").get()
+    tamper(f"UPDATE {TABLE} SET comment = %s WHERE id = %s", ["无意见", victim.pk])
+
+    html = page(client, cast.auditor, "/audit/").content.decode()
+
+    # The tampering happened after the last verification: the page reports that one.
+    assert "校验通过" in html
+    assert AuditVerification.objects.count() == 1
+
+
+def test_before_any_verification_the_page_says_how_to_run_one(cast, client):
+    html = page(client, cast.auditor, "/audit/").content.decode()
+
+    assert "尚未校验" in html
+    assert "verify_audit" in html
+
+
+def test_a_texts_history_page_is_paginated(cast, client):
+    text = cast.text()
+    for n in range(60):
+        services.edit_text(
+            actor=cast.org_drafter,
+            text_id=text.pk,
+            version=ProjectText.objects.get(pk=text.pk).version,
+            data={"overview": f"第 {n} 次修改"},
+        )
+
+    first = page(client, cast.auditor, f"/audit/texts/{text.pk}/")
+    second = page(client, cast.auditor, f"/audit/texts/{text.pk}/", page=2)
+
+    events = list(
+        AuditEvent.objects.filter(text=text).order_by("at", "id").values_list("pk", flat=True)
+    )
+    assert row_ids(first) == events[:50]
+    assert row_ids(second) == events[50:]
+    assert "第 1 / 2 页" in first.content.decode()
 
 
 def test_a_non_auditor_is_refused_403(cast, client):

@@ -182,6 +182,53 @@ def test_a_deleted_tail_is_detected_even_when_its_checkpoints_are_deleted_too(se
     assert_detected()
 
 
+def _rewrite_and_rehash(stream: str, from_seq: int, comment: str) -> None:
+    """Rewrite one event's comment and re-hash it and every later event of its stream, then
+    fix the stream's head: the chain itself is consistent again, only the seals can tell."""
+    prev_hash = None
+    for event in stream_events(stream):
+        if event.seq < from_seq:
+            prev_hash = event.hash
+            continue
+        if event.seq == from_seq:
+            event.comment = comment
+        event.prev_hash = prev_hash
+        event.hash = audit.compute_hash(event)
+        tamper(
+            f"UPDATE {EVENTS} SET comment = %s, prev_hash = %s, hash = %s WHERE id = %s",
+            [event.comment, event.prev_hash, event.hash, event.pk],
+        )
+        prev_hash = event.hash
+    AuditChain.objects.filter(stream=stream).update(head_hash=prev_hash)
+
+
+def test_a_rewritten_and_rehashed_sealed_event_is_the_one_named(cast, sealed, seal):
+    act(cast.org_reviewer, sealed, "dept_approve")
+    seal()  # seals the dept_approve as the stream's 5th event
+    act(cast.finance, sealed, "finance_approve")  # a 6th, not sealed yet
+    stream = audit.text_stream(sealed.pk)
+    rewritten = stream_events(stream)[4]
+
+    _rewrite_and_rehash(stream, rewritten.seq, "同意（改）")
+
+    result = audit.verify()
+    assert result.ok is False
+    assert result.first_bad == rewritten.pk, result.detail
+    assert f"第 {rewritten.seq} 条" in result.detail
+
+
+def test_a_rewrite_between_two_seals_names_the_first_seal_it_breaks_and_the_range(cast, sealed):
+    stream = audit.text_stream(sealed.pk)
+    events = stream_events(stream)  # four events, sealed at the 4th only
+
+    _rewrite_and_rehash(stream, events[2].seq, "请补充（改）")
+
+    result = audit.verify()
+    assert result.ok is False
+    assert result.first_bad == events[3].pk, result.detail
+    assert "第 1 至 4 条" in result.detail
+
+
 # --- Tampering with the checkpoints themselves -----------------------------------------------
 
 

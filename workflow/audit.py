@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import os
+import time
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -20,9 +21,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from workflow.models import AuditChain, AuditCheckpoint, AuditEvent, Outcome
+from workflow.models import AuditChain, AuditCheckpoint, AuditEvent, AuditVerification, Outcome
 
 GENESIS_HASH = "0" * 64
+# The event that says a stream's head row was missing and was rebuilt from its last event.
+HEAD_RESTORED = "audit_head_restored"
 
 
 def text_stream(text_id: int) -> str:
@@ -65,16 +68,37 @@ def compute_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical_bytes(event)).hexdigest()
 
 
-def _lock_chain(stream: str) -> AuditChain:
+def _lock_chain(stream: str) -> tuple[AuditChain, bool]:
+    """Lock the stream's head row; create it for a new stream.
+
+    A head row deleted from under a stream that has events is rebuilt from its last event
+    (True as the second value), rather than restarting the chain at 1 and failing every
+    later action on it; the caller records that it happened.
+    """
     chain = AuditChain.objects.select_for_update().filter(stream=stream).first()
     if chain is not None:
-        return chain
+        return chain, False
+    last = AuditEvent.objects.filter(stream=stream).order_by("-seq").values("seq", "hash").first()
     try:
         with transaction.atomic():
-            return AuditChain.objects.create(stream=stream, length=0, head_hash=GENESIS_HASH)
+            chain = AuditChain.objects.create(
+                stream=stream,
+                length=last["seq"] if last else 0,
+                head_hash=last["hash"] if last else GENESIS_HASH,
+            )
+            return chain, last is not None
     except IntegrityError:
         # Another transaction created the stream first; wait for its lock like everyone else.
-        return AuditChain.objects.select_for_update().get(stream=stream)
+        return AuditChain.objects.select_for_update().get(stream=stream), False
+
+
+def _append(chain: AuditChain, **fields: Any) -> AuditEvent:
+    event = AuditEvent(stream=chain.stream, seq=chain.length + 1, at=timezone.now(), **fields)
+    event.prev_hash = chain.head_hash
+    event.hash = compute_hash(event)
+    event.save(force_insert=True)
+    chain.length, chain.head_hash = event.seq, event.hash
+    return event
 
 
 def record(
@@ -93,11 +117,17 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event to `stream`. Must run inside the transaction of the change."""
-    chain = _lock_chain(stream)
-    event = AuditEvent(
-        stream=stream,
-        seq=chain.length + 1,
-        at=timezone.now(),
+    chain, restored = _lock_chain(stream)
+    if restored:
+        _append(
+            chain,
+            action=HEAD_RESTORED,
+            text_id=text_id,
+            department=department,
+            detail={"length": chain.length, "head_hash": chain.head_hash},
+        )
+    event = _append(
+        chain,
         actor_id=actor.pk if actor is not None else None,
         actor_name=actor.get_username() if actor is not None else "",
         action=action,
@@ -110,11 +140,8 @@ def record(
         comment=comment,
         changes=changes or {},
         detail=detail or {},
-        prev_hash=chain.head_hash,
     )
-    event.hash = compute_hash(event)
-    event.save(force_insert=True)
-    AuditChain.objects.filter(stream=stream).update(length=event.seq, head_hash=event.hash)
+    AuditChain.objects.filter(stream=stream).update(length=chain.length, head_hash=chain.head_hash)
     return event
 
 
@@ -291,58 +318,80 @@ def _check_file(checkpoints: list[AuditCheckpoint]) -> list[str]:
 # --- Verification ----------------------------------------------------------------------------
 
 
+def _sealed_points(checkpoints: list[AuditCheckpoint]) -> dict[str, dict[int, str]]:
+    """Every (stream, length) -> head hash that any checkpoint sealed."""
+    points: dict[str, dict[int, str]] = {}
+    for checkpoint in checkpoints:
+        for name, (length, head_hash) in checkpoint.heads.items():
+            points.setdefault(name, {})[length] = head_hash
+    return points
+
+
 def verify() -> VerifyResult:
     """Recompute every event's hash and every link, then check every checkpoint against
     the log; name the first (lowest id) bad event.
 
     An event is bad when its stored hash is not the hash of its content, when its
-    `prev_hash` is not its predecessor's hash, or when its place in the stream does not
-    follow its predecessor's (an event before it was deleted). A stream whose head row
-    claims more events than remain has lost its tail; so has one shorter than a checkpoint
-    sealed it.
+    `prev_hash` is not its predecessor's hash, when its place in the stream does not
+    follow its predecessor's (an event before it was deleted), or when a checkpoint sealed
+    a different hash at its place (it, or an event since the previous seal of its stream,
+    was rewritten and re-hashed). A stream whose head row claims more events than remain
+    has lost its tail; so has one shorter than a checkpoint sealed it.
     """
     checkpoints = list(AuditCheckpoint.objects.order_by("seq"))
-    sealed = _sealed_map(checkpoints)
+    points = _sealed_points(checkpoints)
     heads = {c.stream: c for c in AuditChain.objects.all()}
     problems: list[tuple[int | None, str]] = [(None, p) for p in _check_checkpoints(checkpoints)]
     checked = 0
 
-    def close_stream(name: str | None, length: int, last_hash: str, last_id, seen: str | None):
+    def close_stream(name: str | None, length: int, last_hash: str, last_id) -> None:
         if name is None:
             return
         head = heads.pop(name, None)
         if head is None or head.length != length or head.head_hash != last_hash:
             claimed = head.length if head else 0
             problems.append((last_id, f"{name}: 头部记录 {claimed} 条，实有 {length} 条"))
-        sealed_length, sealed_hash = sealed.pop(name, (0, GENESIS_HASH))
-        if sealed_length and seen != sealed_hash:
+        sealed_length = max(points.pop(name, {}), default=0)
+        if sealed_length > length:
             problems.append(
-                (last_id, f"{name}: 检查点封存了 {sealed_length} 条，其中有事件已消失或被改动")
+                (last_id, f"{name}: 检查点封存了 {sealed_length} 条，现仅有 {length} 条")
             )
 
-    stream, last_id, seen = None, None, None
+    stream, last_id = None, None
+    stream_points: dict[int, str] = {}
+    last_good_seal, rewritten = 0, False
     expected_seq, expected_prev = 1, GENESIS_HASH
     for event in AuditEvent.objects.order_by("stream", "seq").iterator(chunk_size=2000):
         checked += 1
         if event.stream != stream:
-            close_stream(stream, expected_seq - 1, expected_prev, last_id, seen)
-            stream, expected_seq, expected_prev, seen = event.stream, 1, GENESIS_HASH, None
+            close_stream(stream, expected_seq - 1, expected_prev, last_id)
+            stream, expected_seq, expected_prev = event.stream, 1, GENESIS_HASH
+            stream_points, last_good_seal, rewritten = points.get(stream, {}), 0, False
         if event.seq != expected_seq:
             problems.append((event.pk, f"{stream}: 第 {expected_seq} 条事件缺失"))
         elif event.prev_hash != expected_prev:
             problems.append((event.pk, f"{stream}: 事件 #{event.pk} 与前一条不相连"))
         elif compute_hash(event) != event.hash:
             problems.append((event.pk, f"事件 #{event.pk} 的内容与其哈希不符（被改动）"))
-        if event.seq == sealed.get(event.stream, (0,))[0]:
-            seen = event.hash
+        sealed_hash = stream_points.get(event.seq)
+        if sealed_hash == event.hash:
+            last_good_seal = event.seq
+        elif sealed_hash is not None and not rewritten:
+            rewritten = True
+            problems.append(
+                (
+                    event.pk,
+                    f"{stream}: 事件 #{event.pk}（第 {event.seq} 条）与检查点封存的哈希不符："
+                    f"第 {last_good_seal + 1} 至 {event.seq} 条中有事件在封存后被改写",
+                )
+            )
         expected_seq, expected_prev, last_id = event.seq + 1, event.hash, event.pk
-    close_stream(stream, expected_seq - 1, expected_prev, last_id, seen)
+    close_stream(stream, expected_seq - 1, expected_prev, last_id)
     for name, head in heads.items():
         if head.length:
             problems.append((None, f"{name}: 头部记录 {head.length} 条，实有 0 条"))
-    for name, (length, _hash) in sealed.items():
-        if length:
-            problems.append((None, f"{name}: 检查点封存了 {length} 条，现已全部消失"))
+    for name, sealed in points.items():
+        problems.append((None, f"{name}: 检查点封存了 {max(sealed)} 条，现已全部消失"))
 
     latest = checkpoints[-1] if checkpoints else None
     summary = (
@@ -355,3 +404,17 @@ def verify() -> VerifyResult:
     with_id = [p for p in problems if p[0] is not None]
     first_id, message = min(with_id) if with_id else problems[0]
     return VerifyResult(False, checked, first_id, message, summary)
+
+
+def verify_and_keep() -> AuditVerification:
+    """Verify the whole log and keep the result, so that pages can show it without
+    recomputing the log per request (run by beat, `run_sweeps` and `verify_audit`)."""
+    started = time.monotonic()
+    result = verify()
+    return AuditVerification.objects.create(
+        ok=result.ok,
+        checked=result.checked,
+        first_bad=result.first_bad,
+        detail=result.detail,
+        seconds=round(time.monotonic() - started, 3),
+    )

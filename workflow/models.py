@@ -163,3 +163,62 @@ class AuditCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint {self.seq} ({self.event_count} events)"
+
+
+class AttemptTally(models.Model):
+    """Refused attempts of one source on one stream, counted once its recording budget is spent.
+
+    Each (stream, source) pair records AUDIT_REFUSALS_PER_WINDOW refused attempts per
+    window in full; the rest are only counted here and written as one summary event when the
+    window has passed, so that nobody can grow the log without bound by being refused.
+    """
+
+    stream = models.CharField(max_length=64)
+    source = models.CharField(max_length=200)
+    window_start = models.DateTimeField()
+    recorded = models.PositiveIntegerField(default=0)
+    suppressed = models.PositiveIntegerField(default=0)
+    # What the summary event will name: who (if anyone signed in), which text.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    text = models.ForeignKey(
+        "submissions.ProjectText", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    department = models.CharField(max_length=32, blank=True)
+    first_suppressed_at = models.DateTimeField(null=True)
+    last_suppressed_at = models.DateTimeField(null=True)
+    # {action: count} of the suppressed attempts.
+    actions = models.JSONField(default=dict)
+
+    class Meta:
+        db_table = "workflow_attempt_tally"
+        constraints = [
+            models.UniqueConstraint(fields=["stream", "source"], name="one_tally_per_source")
+        ]
+        indexes = [models.Index(fields=["window_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.stream} {self.source}: {self.recorded}+{self.suppressed}"
+
+
+class AuditVerification(models.Model):
+    """The result of one full verification of the log, so that pages show it without
+    recomputing the whole log per request."""
+
+    at = models.DateTimeField(default=timezone.now)
+    ok = models.BooleanField()
+    checked = models.PositiveBigIntegerField()
+    first_bad = models.BigIntegerField(null=True)
+    detail = models.TextField()
+    seconds = models.FloatField()
+
+    class Meta:
+        db_table = "workflow_audit_verification"
+        ordering = ["-at", "-id"]
+        verbose_name = _("审计校验")
+        verbose_name_plural = _("审计校验")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'FAILED'}"

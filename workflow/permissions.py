@@ -159,10 +159,6 @@ def visible_texts(authority: Authority) -> QuerySet[ProjectText]:
     return texts.filter(condition)
 
 
-def can_see(authority: Authority, text: ProjectText) -> bool:
-    return visible_texts(authority).filter(pk=text.pk).exists()
-
-
 def role_holders(role: Role, department_id: int) -> QuerySet:
     """Active users who hold `role` for the department (superusers only by grant)."""
     codename = role_permission(role)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from submissions.models import Department, ProjectText
 from workflow.exceptions import InvalidInput, NotPermitted
-from workflow.models import AuditEvent
+from workflow.models import AuditCheckpoint, AuditEvent, AuditVerification
 from workflow.permissions import Authority
 from workflow.states import Role
 
@@ -76,3 +76,12 @@ def audit_events(authority: Authority, params: dict[str, Any]) -> QuerySet[Audit
     if params.get("until"):
         events = events.filter(at__lte=_moment("until", params["until"], end_of_day=True))
     return events.order_by("id")
+
+
+def latest_verification() -> AuditVerification | None:
+    """The newest full verification of the log (they run in the background)."""
+    return AuditVerification.objects.order_by("-at", "-id").first()
+
+
+def latest_checkpoint() -> AuditCheckpoint | None:
+    return AuditCheckpoint.objects.order_by("-seq").only("seq", "at", "event_count").first()

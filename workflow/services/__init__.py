@@ -7,10 +7,11 @@ wrong state, stale version) is recorded afterwards in a transaction of its own a
 raised again. Views, the API, the admin, the tasks and the management commands call
 these; nothing else writes `state`, decisions, revisions or audit events.
 
-One module a concern: actions, drafting, roles, sharing, deadlines.
+One module a concern: actions, drafting, roles, sharing, deadlines, refused attempts.
 """
 
 from workflow.services.actions import perform_action
+from workflow.services.attempts import summarise_ended_windows
 from workflow.services.deadlines import sweep_deadlines
 from workflow.services.drafting import (
     check_import_size,
@@ -31,5 +32,6 @@ __all__ = [
     "perform_action",
     "revoke_role",
     "revoke_text_access",
+    "summarise_ended_windows",
     "sweep_deadlines",
 ]

@@ -6,14 +6,13 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from submissions.models import ProjectText
 from workflow import audit
 from workflow.exceptions import InvalidInput, NotVisible, Refusal, StaleVersion
-from workflow.models import Outcome
-from workflow.permissions import Authority, can_see
+from workflow.permissions import Authority, visible_texts
+from workflow.services import attempts
 
 T = TypeVar("T")
 
@@ -26,12 +25,35 @@ def recording_refusals(action: str, attempt: Callable[[], T], **context: Any) ->
         raise
 
 
-@transaction.atomic(durable=True)
 def record_refusal(
-    *, action: str, refusal: Refusal, actor: AbstractBaseUser, version: Any = None, comment=""
+    *,
+    action: str,
+    refusal: Refusal,
+    actor: AbstractBaseUser,
+    text_id: Any = None,
+    version: Any = None,
+    comment: str = "",
 ) -> None:
+    """Record a refused attempt (within its source's budget, see `attempts`).
+
+    One the user could not even see goes on the user's own stream, naming the id asked
+    for: whether such a text exists must not show in where, or how fast, it is recorded.
+    """
+    detail = {"reason": refusal.code, "message": refusal.message, "version": version}
+    if isinstance(refusal, NotVisible):
+        attempts.record_refused(
+            attempts.RefusedAttempt(
+                stream=audit.user_stream(actor.pk),
+                source="not_visible",
+                action=action,
+                actor=actor,
+                comment=comment,
+                detail={**detail, "requested_text": str(text_id)[:40]},
+            )
+        )
+        return
     if refusal.text_id is None:
-        return  # nothing of ours was touched: an unknown id
+        return  # nothing of ours was touched
     text = (
         ProjectText.objects.filter(pk=refusal.text_id)
         .values("state", "revision", "department__code")
@@ -39,33 +61,52 @@ def record_refusal(
     )
     if text is None:
         return
-    audit.record(
-        stream=audit.text_stream(refusal.text_id),
-        actor=actor,
-        action=action,
-        outcome=Outcome.REFUSED,
-        text_id=refusal.text_id,
-        department=text["department__code"],
-        from_state=text["state"],
-        revision=text["revision"] or None,
-        comment=comment,
-        detail={"reason": refusal.code, "message": refusal.message, "version": version},
+    attempts.record_refused(
+        attempts.RefusedAttempt(
+            stream=audit.text_stream(refusal.text_id),
+            source=audit.user_stream(actor.pk),
+            action=action,
+            actor=actor,
+            text_id=refusal.text_id,
+            department=text["department__code"],
+            from_state=text["state"],
+            revision=text["revision"] or None,
+            comment=comment,
+            detail=detail,
+        )
     )
 
 
 def lock_visible_text(authority: Authority, text_id: Any) -> ProjectText:
-    """Lock the text's row for this transaction; 404 for unknown and invisible alike."""
-    try:
-        text = (
-            ProjectText.objects.select_for_update(of=("self",))
-            .select_related("department", "created_by")
-            .get(pk=int(text_id))
-        )
-    except (ProjectText.DoesNotExist, TypeError, ValueError, OverflowError):
-        raise NotVisible(_("项目文本不存在。")) from None
-    if not can_see(authority, text):
-        raise NotVisible(_("项目文本不存在。"), text_id=text.pk)
+    """Lock the text's row for this transaction; 404 for unknown and invisible alike.
+
+    Visibility is part of the one locking query, so that a text the user may not see costs
+    exactly the statements a missing id costs: the timing does not tell that it exists.
+    """
+    pk = text_pk(text_id)
+    text = (
+        visible_texts(authority)
+        .select_for_update(of=("self",))
+        .select_related("department", "created_by")
+        .filter(pk=pk)
+        .first()
+        if pk is not None
+        else None
+    )
+    if text is None:
+        raise NotVisible(_("项目文本不存在。"))
     return text
+
+
+def text_pk(value: Any) -> int | None:
+    """A text id as the database can hold it, or None for anything else."""
+    if isinstance(value, bool):
+        return None
+    try:
+        pk = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return pk if 0 < pk < 2**63 else None
 
 
 def check_version(text: ProjectText, version: Any) -> None:

@@ -49,6 +49,7 @@ def perform_action(
         action,
         lambda: _perform_action(actor, text_id, action, version, comment, section),
         actor=actor,
+        text_id=text_id,
         version=version,
         comment=comment,
     )

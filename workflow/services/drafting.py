@@ -80,6 +80,7 @@ def edit_text(
         "edit",
         lambda: _edit_text(actor, text_id, version, fields),
         actor=actor,
+        text_id=text_id,
         version=version,
     )
 
