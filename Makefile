@@ -24,6 +24,9 @@ locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po $(VENV)/.installe
 
 install: $(VENV)/.installed locale/en/LC_MESSAGES/django.mo
 
+# DEMO_MODE=1: plain HTTP on this machine, and seed_demo may create its known passwords
+# (DESIGN.md, "Settings"). Without it the product is in production posture: HTTPS only.
+demo: export DEMO_MODE = 1
 demo: install
 	$(PY) manage.py migrate --verbosity 0
 	$(PY) manage.py seed_demo

@@ -18,6 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Plain HTTP for the in-process client, as on one machine.
+os.environ.setdefault("DEMO_MODE", "1")
 # A file, like the embedded default, not the in-memory database tests use.
 os.environ.setdefault("SQLITE_TEST_PATH", str(Path(__file__).resolve().parent / "bench.sqlite3"))
 

@@ -22,6 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Plain HTTP for the in-process client, as on one machine.
+os.environ.setdefault("DEMO_MODE", "1")
 
 import django
 

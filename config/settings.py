@@ -3,7 +3,9 @@
 DATABASE_URL   default: a SQLite file in the project (WAL mode), the embedded default
 REDIS_URL      default: none; tasks then run in-process after commit
 SECRET_KEY     default: a random key kept in var/secret_key (set it in production)
-DEBUG          "1"/"true" to turn on
+DEBUG          "1"/"true" to turn on (development only)
+DEMO_MODE      "1" for the one-machine plain-HTTP demo (`make demo`); without it and DEBUG
+               the product is in production posture: HTTPS only
 ALLOWED_HOSTS  comma-separated
 """
 
@@ -23,6 +25,10 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
 def _local_secret_key() -> str:
     """The embedded default keeps a random key in var/ (never committed) across restarts."""
     path = BASE_DIR / "var" / "secret_key"
@@ -34,6 +40,9 @@ def _local_secret_key() -> str:
 
 
 DEBUG = env_bool("DEBUG", False)
+# DESIGN.md, "Settings": the one-machine demo over plain HTTP, where seed_demo may create its
+# known passwords. Neither this nor DEBUG: production posture (HTTPS only, below).
+DEMO_MODE = env_bool("DEMO_MODE", False)
 SECRET_KEY = os.environ.get("SECRET_KEY") or _local_secret_key()
 
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h.strip()]
@@ -63,7 +72,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.middleware.RequestGuardMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, except that a background poll (config.middleware.background_poll) does not
+    # renew the session: only what the user does counts towards the idle limit.
+    "config.middleware.IdleSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -130,7 +141,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
-# A session ends after SESSION_COOKIE_AGE seconds without a request, and with the browser.
+# A session ends after SESSION_COOKIE_AGE seconds without a request of the user's (a page's
+# own background polls do not count), and with the browser.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", 2 * 3600))
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -140,8 +152,36 @@ LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 5))
 LOGIN_FAILURE_WINDOW = int(os.environ.get("LOGIN_FAILURE_WINDOW", 15 * 60))
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- HTTPS ----------------------------------------------------------------------------------
+# Production posture (DEBUG off, DEMO_MODE unset) is HTTPS only, so that `check --deploy` is
+# clean given only SECRET_KEY and ALLOWED_HOSTS. The demo and development serve plain HTTP
+# on one machine: there all of it is off.
+HTTPS_ONLY = not (DEBUG or DEMO_MODE)
+SECURE_SSL_REDIRECT = HTTPS_ONLY
+# Load balancers and compose health checks probe plain HTTP inside the network, and most
+# count a redirect as "down"; an anonymous /healthz says only up or down (config.health).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = HTTPS_ONLY
+CSRF_COOKIE_SECURE = HTTPS_ONLY
+# HSTS binds every browser that has seen the site for this long. Including subdomains and
+# consenting to the browsers' preload list are the domain owner's decisions: turn them off
+# (SECURE_HSTS_INCLUDE_SUBDOMAINS=0, SECURE_HSTS_PRELOAD=0) if other sites under the domain
+# still serve plain HTTP; `check --deploy` then says so.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600) if HTTPS_ONLY else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+# Behind a proxy that terminates TLS: the header it sets to "https" (e.g. X-Forwarded-Proto).
+# Set it only if that proxy always overwrites the header, or a client could claim HTTPS.
+if os.environ.get("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + os.environ["SECURE_PROXY_SSL_HEADER"].strip().upper().replace("-", "_"),
+        "https",
+    )
+# /healthz gives its per-part details (database, broker, worker, their errors) to a logged-in
+# staff user, or to a monitor sending "Authorization: Bearer <HEALTHZ_TOKEN>"; anyone else
+# gets only up or down. Empty: no token is accepted.
+HEALTHZ_TOKEN = os.environ.get("HEALTHZ_TOKEN", "")
 
 # --- Internationalisation -------------------------------------------------------------------
 
@@ -160,6 +200,13 @@ X_FRAME_OPTIONS = "DENY"
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+# The API docs (/api/docs/): the same, except for the one inline <style> block of
+# drf-spectacular's Swagger UI page, allowed by its hash (tests/test_api_docs.py recomputes it
+# from the page, so an upgrade that changes the block fails there, not only in a browser).
+# Its start-up script is a file of its own (SpectacularSwaggerSplitView, config/urls.py).
+API_DOCS_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "style-src 'self'", "style-src 'self' 'sha256-MMpT0iDxyjALd9PdfepImGX3DBfJPXZ4IlDWdPAgtn0='"
 )
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "static"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
@@ -212,11 +259,6 @@ SPECTACULAR_SETTINGS = {
 # --- Background work ------------------------------------------------------------------------
 # With REDIS_URL, tasks go through Redis to a worker; without it (the embedded default) the
 # same tasks run in-process right after the transaction that asked for them commits.
-
-
-def env_int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
-
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
@@ -323,6 +365,18 @@ EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "budget-workflow@localhost")
+# Seconds the SMTP backend waits for the mail server: a hung server must not hold the sweep.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+# An e-mail whose sending fails (server down, address refused) is tried again by the outbox
+# sweep (a digest: by a later hourly digest run) after EMAIL_RETRY_SECONDS, doubling each time
+# up to EMAIL_RETRY_MAX_SECONDS, and given up after EMAIL_MAX_ATTEMPTS failures: about 20
+# hours of tries with the defaults. A given-up e-mail stays in the admin (通知) with its last
+# error, where an administrator can send it again; the in-app notification is never affected.
+EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 12)
+EMAIL_RETRY_SECONDS = env_int("EMAIL_RETRY_SECONDS", 60)
+EMAIL_RETRY_MAX_SECONDS = env_int("EMAIL_RETRY_MAX_SECONDS", 6 * 3600)
+# At most this many immediate e-mails are retried per outbox sweep, the longest due first.
+EMAIL_RETRY_BATCH = env_int("EMAIL_RETRY_BATCH", 1000)
 # Links in e-mails point here.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.middleware import background_poll
 from notifications import services
 from notifications.messages import sentence
 from notifications.models import EmailMode, Notification
@@ -30,6 +31,8 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     return render(request, "notifications/list.html", {"page": page, "rows": rows})
 
 
+# The header polls this every 30 s: not the user's activity, so it never renews the session.
+@background_poll
 @login_required
 @require_GET
 def bell(request: HttpRequest) -> HttpResponse:

@@ -2,6 +2,7 @@
 switches (tests marked `postgres` run only on PostgreSQL, `sqlite` only on SQLite: they are
 deselected, not skipped, on the other; the README's test command runs the suite on both)."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management.commands import flush
 from django.db import connection
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from submissions.models import Department, ProjectText
@@ -39,6 +41,19 @@ def _flush_ignoring_triggers(self: flush.Command, **options: Any) -> None:
 
 
 flush.Command.handle = _flush_ignoring_triggers
+
+
+@pytest.fixture(scope="session", autouse=True)
+def plain_http() -> Iterator[None]:
+    """The suite runs in production posture (no DEBUG, no DEMO_MODE: DESIGN.md, "Settings"),
+    but Django's test client and the live server speak plain HTTP, so the HTTPS-only settings
+    are off for them. Session-scoped, because the live server's middleware reads them once,
+    when it starts. tests/test_deployment.py checks the posture itself, in processes of its
+    own; a test may turn a setting back on with `settings`."""
+    with override_settings(
+        SECURE_SSL_REDIRECT=False, SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False
+    ):
+        yield
 
 
 @pytest.fixture(autouse=True)

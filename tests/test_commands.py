@@ -5,7 +5,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 
@@ -77,7 +77,33 @@ def in_finance_review(cast, department: Department):
 # --- seed_demo -------------------------------------------------------------------------------
 
 
-def test_seed_demo_creates_the_two_departments(db):
+@pytest.fixture
+def demo_mode(settings) -> None:
+    """seed_demo creates known passwords, so it runs only in a demo (DESIGN.md, "Commands")."""
+    settings.DEMO_MODE = True
+
+
+def test_seed_demo_refuses_outside_a_demo_saying_why_and_creates_nothing(db, settings):
+    settings.DEBUG = False
+    settings.DEMO_MODE = False
+    before = database_counts()
+
+    with pytest.raises(CommandError, match=r"DEMO_MODE=1.*DEBUG=1"):
+        run("seed_demo")
+
+    assert database_counts() == before
+
+
+def test_seed_demo_runs_for_development_with_debug(db, settings):
+    settings.DEBUG = True
+    settings.DEMO_MODE = False
+
+    run("seed_demo")
+
+    assert get_user_model().objects.filter(username="admin", is_superuser=True).exists()
+
+
+def test_seed_demo_creates_the_two_departments(db, demo_mode):
     run("seed_demo")
 
     assert list(Department.objects.order_by("code").values_list("code", "name")) == [
@@ -86,25 +112,24 @@ def test_seed_demo_creates_the_two_departments(db):
     ]
 
 
-def test_seed_demo_users_log_in_with_the_demo_password(db, settings):
+def test_seed_demo_users_log_in_with_the_demo_password(db, demo_mode, settings):
     settings.DEMO_PASSWORD = "another-demo-pass-77"
 
     run("seed_demo")
 
     for username in DEMO_USERS:
-        assert authenticate(username=username, password="another-demo-pass-77") is not None, (
-            username
-        )
-        assert authenticate(username=username, password="demo-pass-2025") is None, username
+        user = get_user_model().objects.get(username=username)
+        assert user.check_password("another-demo-pass-77"), username
+        assert not user.check_password("demo-pass-2025"), username
 
 
-def test_seed_demo_uses_demo_pass_2025_by_default(db, settings):
+def test_seed_demo_uses_demo_pass_2025_by_default(db, demo_mode, settings):
     # The setting's value when DEMO_PASSWORD is not in the environment.
     assert settings.DEMO_PASSWORD == "demo-pass-2025"
 
     run("seed_demo")
 
-    assert authenticate(username="org_drafter", password="demo-pass-2025") is not None
+    assert get_user_model().objects.get(username="org_drafter").check_password("demo-pass-2025")
 
 
 @pytest.mark.parametrize(
@@ -119,7 +144,9 @@ def test_seed_demo_uses_demo_pass_2025_by_default(db, settings):
         ("auditor", Role.AUDITOR, True, set()),
     ],
 )
-def test_seed_demo_gives_each_user_their_role(db, username, role, everywhere, departments):
+def test_seed_demo_gives_each_user_their_role(
+    db, demo_mode, username, role, everywhere, departments
+):
     run("seed_demo")
 
     authority = Authority.of(get_user_model().objects.get(username=username))
@@ -133,7 +160,7 @@ def test_seed_demo_gives_each_user_their_role(db, username, role, everywhere, de
     assert codes == departments
 
 
-def test_seed_demo_admin_is_a_superuser(db):
+def test_seed_demo_admin_is_a_superuser(db, demo_mode):
     run("seed_demo")
 
     admin = get_user_model().objects.get(username="admin")
@@ -142,7 +169,7 @@ def test_seed_demo_admin_is_a_superuser(db):
     assert set(Authority.of(admin).roles) == set(Role)
 
 
-def test_seed_demo_imports_the_sample_texts_as_org_drafts(db):
+def test_seed_demo_imports_the_sample_texts_as_org_drafts(db, demo_mode):
     run("seed_demo")
 
     texts = list(ProjectText.objects.order_by("id"))
@@ -158,7 +185,7 @@ def test_seed_demo_imports_the_sample_texts_as_org_drafts(db):
         assert [e.action for e in text_history(text)] == ["create"]
 
 
-def test_seed_demo_twice_changes_nothing(db):
+def test_seed_demo_twice_changes_nothing(db, demo_mode):
     run("seed_demo")
     first = database_counts()
     passwords = dict(get_user_model().objects.values_list("username", "password"))
@@ -170,7 +197,7 @@ def test_seed_demo_twice_changes_nothing(db):
     assert first["users"] == 8 and first["texts"] == 2
 
 
-def test_seed_demo_leaves_work_in_progress_alone(db):
+def test_seed_demo_leaves_work_in_progress_alone(db, demo_mode):
     run("seed_demo")
     drafter = get_user_model().objects.get(username="org_drafter")
     reviewer = get_user_model().objects.get(username="org_reviewer")
@@ -185,7 +212,7 @@ def test_seed_demo_leaves_work_in_progress_alone(db):
     assert fresh(text).state == State.RETURNED
 
 
-def test_seed_demo_leaves_the_audit_log_verifiable(db):
+def test_seed_demo_leaves_the_audit_log_verifiable(db, demo_mode):
     run("seed_demo")
     run("seed_demo")
 

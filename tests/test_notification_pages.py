@@ -8,7 +8,10 @@ import pytest
 from notifications.models import Notification, Preference
 from tests.factories import act
 
-BELL = re.compile(r'^<span class="count" id="unread-count">(\d+)</span>$')
+# The bell answers with itself, still polling (it replaces the element that asked).
+BELL = re.compile(
+    r'^<span class="count" id="unread-count" hx-get="/notifications/bell/" [^>]*>(\d+)</span>$'
+)
 
 
 @pytest.fixture
@@ -122,3 +125,13 @@ def test_an_anonymous_post_to_mark_read_is_sent_to_log_in(client, db):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_the_bells_answer_keeps_polling(cast, client):
+    client.force_login(cast.org_reviewer)
+
+    html = client.get("/notifications/bell/").content.decode()
+
+    # It replaces the element that polled: without its own trigger the bell would go quiet.
+    assert 'hx-trigger="every 30s"' in html
+    assert 'hx-swap="outerHTML"' in html

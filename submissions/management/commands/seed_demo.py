@@ -5,7 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from submissions.importer import parse_texts
 from submissions.models import Department, ProjectText
@@ -34,6 +34,13 @@ class Command(BaseCommand):
     help = "Create the demo departments, users (password: DEMO_PASSWORD) and sample texts."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # DESIGN.md, "Commands": known passwords (a superuser's among them) only in a demo.
+        if not (settings.DEBUG or settings.DEMO_MODE):
+            raise CommandError(
+                "refusing to create the demo users: their password is public (DEMO_PASSWORD) "
+                "and admin is a superuser. This is production posture; seed_demo runs only "
+                "with DEMO_MODE=1 (as `make demo` sets it) or DEBUG=1."
+            )
         departments = {
             code: Department.objects.get_or_create(code=code, defaults={"name": name})[0]
             for code, name in DEPARTMENTS.items()
