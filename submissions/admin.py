@@ -1,8 +1,8 @@
 """Admin for departments, users and role grants.
 
-Role grants go through `workflow.services.grant_role`/`revoke_role`, so that a grant made
-here is audited like one made with the command. The user form does not edit groups or
-permissions directly for the same reason.
+Role grants go through `workflow.services.grant_role`/`revoke_role` and account changes
+through `change_account`/`create_account`, so that a change made here is audited like one
+made with a command. No form edits groups or permissions directly for the same reason.
 """
 
 from typing import Any
@@ -11,15 +11,19 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters
 
 from submissions.models import Department, DepartmentUserObjectPermission
 from workflow import services
 from workflow.exceptions import WorkflowError
 from workflow.permissions import ROLE_BY_CODENAME, Authority
+from workflow.services.accounts import ACCOUNT_FIELDS, PRIVILEGES
 from workflow.states import Role
 
 User = get_user_model()
@@ -123,11 +127,15 @@ class RoleGrantAdmin(admin.ModelAdmin):
 
 
 admin.site.unregister(User)
+# Roles are groups, given and taken only through grants: no screen edits the groups.
+admin.site.unregister(Group)
 
 
 @admin.register(User)
 class WorkflowUserAdmin(UserAdmin):
-    """Users without the group and permission pickers: roles change through grants only."""
+    """Users without the group and permission pickers: roles change through grants only,
+    and every change of an account (its privileges above all) goes through the audited
+    account service. Accounts are deactivated, never deleted: the log names them."""
 
     list_display = ["username", "first_name", "last_name", "is_active", "is_superuser"]
     fieldsets = [
@@ -136,7 +144,44 @@ class WorkflowUserAdmin(UserAdmin):
         (_("状态"), {"fields": ("is_active", "is_staff", "is_superuser", "last_login", "roles")}),
     ]
     readonly_fields = ["last_login", "roles"]
+    actions = []
 
     @admin.display(description=_("角色"))
     def roles(self, user: Any) -> str:
         return "、".join(str(role.label) for role in Authority.of(user).roles)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += list(PRIVILEGES)
+        return fields
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    # The account services are durable transactions of their own: these views run without
+    # the admin's transaction, like the role grants'.
+    @method_decorator(sensitive_post_parameters())
+    def add_view(self, request: HttpRequest, form_url="", extra_context=None):
+        return self._add_view(request, form_url, extra_context)
+
+    def changeform_view(
+        self, request: HttpRequest, object_id=None, form_url="", extra_context=None
+    ):
+        return self._changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        try:
+            self._save_account(request, obj, form, change)
+        except WorkflowError as error:
+            self.message_user(request, error.message, messages.ERROR)
+
+    def _save_account(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change:
+            services.create_account(actor=request.user, user=obj)
+            return
+        changes = {
+            name: form.cleaned_data[name] for name in form.changed_data if name in ACCOUNT_FIELDS
+        }
+        if changes:
+            services.change_account(actor=request.user, user_id=obj.pk, changes=changes)

@@ -116,6 +116,12 @@ class Authority:
         return Department.objects.filter(id__in=ids)
 
 
+def administers(actor: AbstractBaseUser | None) -> bool:
+    """May change accounts, privileges and roles: an active superuser, or the command line
+    (None: whoever runs manage.py already owns the installation)."""
+    return actor is None or (actor.is_active and actor.is_superuser)
+
+
 def _reached(action: Action) -> Exists:
     return Exists(Decision.objects.filter(text=OuterRef("pk"), action=action))
 

@@ -7,9 +7,11 @@ wrong state, stale version) is recorded afterwards in a transaction of its own a
 raised again. Views, the API, the admin, the tasks and the management commands call
 these; nothing else writes `state`, decisions, revisions or audit events.
 
-One module a concern: actions, drafting, roles, sharing, deadlines, refused attempts.
+One module a concern: accounts, actions, drafting, roles, sharing, deadlines, refused
+attempts.
 """
 
+from workflow.services.accounts import change_account, create_account
 from workflow.services.actions import perform_action
 from workflow.services.attempts import summarise_ended_windows
 from workflow.services.deadlines import sweep_deadlines
@@ -23,7 +25,9 @@ from workflow.services.roles import grant_role, revoke_role
 from workflow.services.sharing import grant_text_access, revoke_text_access
 
 __all__ = [
+    "change_account",
     "check_import_size",
+    "create_account",
     "create_text",
     "edit_text",
     "grant_role",

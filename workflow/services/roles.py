@@ -10,8 +10,8 @@ from guardian.shortcuts import assign_perm, remove_perm
 from submissions.models import Department, DepartmentUserObjectPermission
 from workflow import audit
 from workflow.exceptions import InvalidInput, NotPermitted
-from workflow.models import Outcome
-from workflow.permissions import role_permission
+from workflow.permissions import administers, role_permission
+from workflow.services.attempts import RefusedAttempt, record_refused
 from workflow.states import DEPARTMENT_ROLES, Role
 
 
@@ -19,24 +19,24 @@ def _check_may_grant(
     action: str, actor: AbstractBaseUser | None, user: AbstractBaseUser, role: Any, department
 ) -> None:
     """Only administrators change roles; a refused attempt is recorded on the user's stream."""
-    # None is the command line: whoever runs manage.py already owns the installation.
-    if actor is None or (actor.is_active and actor.is_superuser):
+    if administers(actor):
         return
     refusal = NotPermitted(_("只有系统管理员可以授予或收回角色。"))
-    with transaction.atomic(durable=True):
-        audit.record(
+    record_refused(
+        RefusedAttempt(
             stream=audit.user_stream(user.pk),
-            actor=actor,
+            source=audit.user_stream(actor.pk),
             action=action,
-            outcome=Outcome.REFUSED,
+            actor=actor,
             department=department.code if department else "",
             detail={
                 "user": user.get_username(),
-                "role": str(role),
+                "role": str(role)[:64],
                 "reason": refusal.code,
                 "message": refusal.message,
             },
         )
+    )
     raise refusal
 
 

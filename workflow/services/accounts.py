@@ -1,0 +1,105 @@
+"""Creating accounts and changing their details and privileges, audited.
+
+Being active, staff or a superuser is a privilege like a role (a superuser holds every role
+in every department): it changes only here, whatever screen asks, in one transaction with
+its event on the user's stream naming each field's before and after.
+"""
+
+from typing import Any, NoReturn
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from workflow import audit
+from workflow.exceptions import InvalidInput, NotPermitted
+from workflow.permissions import administers
+from workflow.services.attempts import RefusedAttempt, record_refused
+
+# What an account is: its name and contact, and its privileges.
+DETAILS = ("username", "first_name", "last_name", "email")
+PRIVILEGES = ("is_active", "is_staff", "is_superuser")
+ACCOUNT_FIELDS = (*DETAILS, *PRIVILEGES)
+
+
+def _refuse(action: str, actor: AbstractBaseUser, user: AbstractBaseUser, fields) -> NoReturn:
+    refusal = NotPermitted(_("只有系统管理员可以变更账户的权限。"))
+    record_refused(
+        RefusedAttempt(
+            stream=audit.user_stream(user.pk),
+            source=audit.user_stream(actor.pk),
+            action=action,
+            actor=actor,
+            detail={
+                "user": user.get_username(),
+                "fields": sorted(fields),
+                "reason": refusal.code,
+                "message": refusal.message,
+            },
+        )
+    )
+    raise refusal
+
+
+def _check_fields(changes: dict[str, Any]) -> None:
+    errors = {name: [_("不能设置此字段。")] for name in changes if name not in ACCOUNT_FIELDS}
+    errors.update(
+        {
+            name: [_("应为 true 或 false。")]
+            for name in PRIVILEGES
+            if name in changes and not isinstance(changes[name], bool)
+        }
+    )
+    if errors:
+        raise InvalidInput(errors)
+
+
+def create_account(*, actor: AbstractBaseUser | None, user: AbstractBaseUser) -> AbstractBaseUser:
+    """Save a new account (`user`, not yet saved, its password already set) and record it."""
+    granted = [name for name in PRIVILEGES if name != "is_active" and getattr(user, name)]
+    if granted and not administers(actor):
+        raise NotPermitted(_("只有系统管理员可以变更账户的权限。"))
+    with transaction.atomic(durable=True):
+        user.save(force_insert=True)
+        audit.record(
+            stream=audit.user_stream(user.pk),
+            actor=actor,
+            action="create_account",
+            changes={name: [None, getattr(user, name)] for name in ACCOUNT_FIELDS},
+        )
+    return user
+
+
+def change_account(
+    *, actor: AbstractBaseUser | None, user_id: int, changes: dict[str, Any]
+) -> bool:
+    """Change an account's details and privileges; False when nothing changed.
+
+    Privileges (active, staff, superuser) only by an administrator; a refused attempt is
+    recorded on the account's stream.
+    """
+    _check_fields(changes)
+    with transaction.atomic(durable=True):
+        user = get_user_model().objects.select_for_update().get(pk=user_id)
+        changed = {
+            name: [getattr(user, name), value]
+            for name, value in changes.items()
+            if getattr(user, name) != value
+        }
+        if not changed:
+            return False
+        privileges = [name for name in changed if name in PRIVILEGES]
+        if not privileges or administers(actor):
+            for name, (_before, after) in changed.items():
+                setattr(user, name, after)
+            user.save(update_fields=list(changed))
+            audit.record(
+                stream=audit.user_stream(user.pk),
+                actor=actor,
+                action="change_account",
+                changes=changed,
+            )
+            return True
+    # Refused: recorded in a transaction of its own, after the one above changed nothing.
+    _refuse("change_account", actor, user, privileges)
