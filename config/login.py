@@ -1,87 +1,84 @@
-"""Login with throttling: after LOGIN_FAILURE_LIMIT failures for one username (four times
-as many from one address) within LOGIN_FAILURE_WINDOW seconds, further attempts are refused
-(429) until the window has passed, whether the password is right or not."""
+"""Sign-in: one throttle for every way in (the login page, the admin's login, the token
+endpoint), kept in the database that every web process shares, and every failure audited.
 
-import hashlib
+django-axes counts failures per username *and* client address (AXES_LOCKOUT_PARAMETERS):
+after LOGIN_FAILURE_LIMIT failures within LOGIN_FAILURE_WINDOW seconds that pair is refused
+(429), right password or not, until the window has passed. Keyed on the pair, one account's
+failures never block another account, an office behind one address is not locked out by one
+person's typos, and nobody can lock out someone else from another address.
+"""
+
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm
-from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.signals import user_login_failed
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import Throttled, ValidationError
 
-
-def _keys(request: HttpRequest, username: str) -> list[str]:
-    name = hashlib.sha256(username.strip().lower().encode("utf-8", "replace")).hexdigest()[:32]
-    address = request.META.get("REMOTE_ADDR", "")
-    return [f"login-failures:user:{name}", f"login-failures:addr:{address}"]
+from workflow.services import record_failed_sign_in
 
 
-def is_locked(request: HttpRequest, username: str) -> bool:
-    # One address may try several usernames (a shared office), so it gets more room; a
-    # success does not reset it, or one valid account would unlock guessing at the others.
-    user_key, address_key = _keys(request, username)
-    limit = settings.LOGIN_FAILURE_LIMIT
-    return (cache.get(user_key) or 0) >= limit or (cache.get(address_key) or 0) >= 4 * limit
+def client_address(request: HttpRequest) -> str:
+    """The address a request came from. No forwarded-for header is trusted: any client can
+    send one, and a forged address would dodge the throttle."""
+    return request.META.get("REMOTE_ADDR", "")
 
 
-def record_failure(request: HttpRequest, username: str) -> None:
-    for key in _keys(request, username):
-        if cache.add(key, 1, settings.LOGIN_FAILURE_WINDOW):
-            continue
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, settings.LOGIN_FAILURE_WINDOW)
+def locked_message() -> str:
+    return _("登录失败次数过多，请 %(n)d 分钟后再试。") % {
+        "n": settings.LOGIN_FAILURE_WINDOW // 60
+    }
 
 
-def clear_failures(request: HttpRequest, username: str) -> None:
-    cache.delete(_keys(request, username)[0])
+def lockout_response(
+    request: HttpRequest, original_response: Any = None, credentials: Any = None
+) -> HttpResponse:
+    """What a locked-out sign-in gets (AXES_LOCKOUT_CALLABLE): 429, as JSON for the API."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": locked_message()}, status=429)
+    context = {"form": None, "locked": True, "locked_message": locked_message()}
+    return render(request, "submissions/login.html", context, status=429)
 
 
-class ThrottledLoginView(auth_views.LoginView):
+@receiver(user_login_failed, dispatch_uid="audit-failed-sign-in")
+def audit_failed_sign_in(
+    sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
+) -> None:
+    """Every failed sign-in, whatever path it came by, goes to the audit log.
+
+    axes has already handled the failure (its receiver is connected first): a request it
+    refused unchecked because the pair is locked out carries no failure count.
+    """
+    if request is None:
+        return  # not a sign-in over HTTP (a script calling authenticate())
+    locked = bool(getattr(request, "axes_locked_out", False))
+    record_failed_sign_in(
+        username=str(credentials.get("username") or "")[:150],
+        address=client_address(request),
+        path=request.path[:200],
+        checked=getattr(request, "axes_failures_since_start", None) is not None or not locked,
+        locked=locked,
+    )
+
+
+class LoginView(auth_views.LoginView):
     template_name = "submissions/login.html"
     redirect_authenticated_user = True
 
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        username = request.POST.get("username", "")
-        if is_locked(request, username):
-            form = AuthenticationForm(request, data=None)
-            context = self.get_context_data(form=form, locked=True)
-            return self.render_to_response(context, status=429)
-        response = super().post(request, *args, **kwargs)
-        if request.user.is_authenticated:
-            clear_failures(request, username)
-        else:
-            record_failure(request, username)
-        return response
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.setdefault("locked", False)
-        context["locked_message"] = _("登录失败次数过多，请 %(n)d 分钟后再试。") % {
-            "n": settings.LOGIN_FAILURE_WINDOW // 60
-        }
-        return context
-
-
-class ThrottledTokenView(ObtainAuthToken):
-    """POST /api/v1/auth/token/ with the same failure limit as the login form."""
+class TokenView(ObtainAuthToken):
+    """POST /api/v1/auth/token/ behind the same throttle as the login page."""
 
     def post(self, request, *args, **kwargs):
-        username = str(request.data.get("username", "")) if hasattr(request.data, "get") else ""
-        if is_locked(request, username):
-            raise Throttled(
-                detail=_("登录失败次数过多，请 %(n)d 分钟后再试。")
-                % {"n": settings.LOGIN_FAILURE_WINDOW // 60}
-            )
         try:
-            response = super().post(request, *args, **kwargs)
+            return super().post(request, *args, **kwargs)
         except ValidationError:
-            record_failure(request, username)
+            # axes marks the request it refused, or whose failure reached the limit.
+            if getattr(request, "axes_locked_out", False):
+                raise Throttled(detail=locked_message()) from None
             raise
-        clear_failures(request, username)
-        return response

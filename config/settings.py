@@ -11,6 +11,7 @@ ALLOWED_HOSTS  comma-separated
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -63,6 +64,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "guardian",
     "pgtrigger",
+    "axes",
     "workflow",
     "submissions",
     "notifications",
@@ -83,6 +85,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "config.middleware.SecurityHeadersMiddleware",
+    # Turns a sign-in refused by the throttle into its 429 (config.login.lockout_response).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -128,6 +132,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Auth and permissions -------------------------------------------------------------------
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username and address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -146,10 +152,23 @@ LOGOUT_REDIRECT_URL = "/"
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", 2 * 3600))
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-# After this many failed logins for one username (or from one address) within the window,
-# further attempts are refused until the window has passed.
+# After this many failed sign-ins for one username from one address within the window,
+# further attempts of that pair are refused until the window has passed (config.login).
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 5))
 LOGIN_FAILURE_WINDOW = int(os.environ.get("LOGIN_FAILURE_WINDOW", 15 * 60))
+# django-axes keeps the counts in the database, which every web process shares and which
+# survives a restart; the pair (not the username alone, not the address alone) is the key.
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_FAILURE_WINDOW)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# A refused attempt during a lockout neither extends it nor grows its row.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "config.login.client_address"
+AXES_LOCKOUT_CALLABLE = "config.login.lockout_response"
+# Successful sign-ins are not kept in axes' own table; failures go to the audit log.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 

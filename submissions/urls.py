@@ -3,12 +3,12 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from config.login import ThrottledLoginView
+from config.login import LoginView
 from submissions import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
+    path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("texts/", views.text_list, name="text-list"),
     path("texts/new/", views.text_create, name="text-create"),

@@ -10,6 +10,8 @@ Fixtures (all function-scoped):
 - ``redis_server`` -> RedisServer: a private redis-server, running, on a free 127.0.0.1 port.
 - ``live_broker`` -> RedisServer: the same, with this test process's Django settings and Celery
   app pointed at it (not eager, no result backend); everything restored afterwards.
+- ``web_servers`` -> [WebServer] * 3: gunicorn processes (one sync worker each) on free ports and
+  the test database, plain HTTP. Depends on ``transactional_db``.
 - ``celery_worker`` -> CeleryWorker: a real worker subprocess (prefork, concurrency 1, embedded
   beat) on the private Redis and the test database, already answering ping. Depends on
   ``transactional_db``: rows the worker writes are visible to the test once committed.
@@ -41,6 +43,7 @@ __all__ = [
     "REDIS_SERVER",
     "CeleryWorker",
     "RedisServer",
+    "WebServer",
     "celery_worker",
     "database_url",
     "free_port",
@@ -51,6 +54,7 @@ __all__ = [
     "redis_server",
     "use_broker",
     "wait_for",
+    "web_servers",
 ]
 
 REDIS_SERVER = "/usr/bin/redis-server"
@@ -644,3 +648,94 @@ def celery_worker(
     finally:
         worker.kill_now()
         print(f"--- worker log ({worker.log_path}) ---\n{worker.log_tail()}")
+
+
+# --- Web processes --------------------------------------------------------------------------
+
+
+class WebServer:
+    """`gunicorn config.wsgi` (one sync worker) as a process of its own on a free port, on the
+    test database: several of them are several web processes, as in production."""
+
+    def __init__(self, directory: Path, db_url: str, extra_env: dict[str, str] | None = None):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.database_url = db_url
+        self.extra_env = dict(extra_env or {})
+        self.port = free_port()
+        self.log_path = self.directory / "gunicorn.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30) -> WebServer:
+        env = dict(os.environ)
+        env.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "config.settings",
+                "DATABASE_URL": self.database_url,
+                "DEMO_MODE": "1",  # plain HTTP on loopback
+                "AUDIT_CHECKPOINT_FILE": str(self.directory / "checkpoints.log"),
+                "PYTHONUNBUFFERED": "1",
+                **self.extra_env,
+            }
+        )
+        command = [
+            sys.executable, "-m", "gunicorn", "config.wsgi:application",
+            "--bind", f"127.0.0.1:{self.port}", "--workers", "1", "--timeout", "60",
+        ]  # fmt: skip
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+                command,
+                cwd=PROJECT_DIR,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_parent_death_signal(signal.SIGTERM),
+            )
+        _RUNNING[id(self)] = self
+        wait_for(
+            lambda: port_open(self.port),
+            timeout=timeout,
+            interval=0.1,
+            message=lambda: f"gunicorn never listened:\n{_tail(self.log_text())}",
+        )
+        return self
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        self.kill_now()
+
+    def restart(self) -> WebServer:
+        self.stop()
+        return self.start()
+
+    def kill_now(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(10)
+        _RUNNING.pop(id(self), None)
+
+    def __repr__(self) -> str:
+        return f"<WebServer {self.url}>"
+
+
+@pytest.fixture
+def web_servers(transactional_db: None, tmp_path: Path) -> Iterator[list[WebServer]]:
+    """Three web processes on the test database, stopped at teardown."""
+    servers = [WebServer(tmp_path / f"web{n}", database_url()) for n in range(3)]
+    try:
+        for server in servers:
+            server.start()
+        yield servers
+    finally:
+        for server in servers:
+            server.kill_now()

@@ -8,7 +8,7 @@ raised again. Views, the API, the admin, the tasks and the management commands c
 these; nothing else writes `state`, decisions, revisions or audit events.
 
 One module a concern: accounts, actions, drafting, roles, sharing, deadlines, refused
-attempts.
+attempts, sign-ins.
 """
 
 from workflow.services.accounts import change_account, create_account
@@ -23,6 +23,7 @@ from workflow.services.drafting import (
 )
 from workflow.services.roles import grant_role, revoke_role
 from workflow.services.sharing import grant_text_access, revoke_text_access
+from workflow.services.signin import record_failed_sign_in
 
 __all__ = [
     "change_account",
@@ -34,6 +35,7 @@ __all__ = [
     "grant_text_access",
     "import_texts",
     "perform_action",
+    "record_failed_sign_in",
     "revoke_role",
     "revoke_text_access",
     "summarise_ended_windows",
