@@ -1,10 +1,12 @@
 """Rules for the content of a project text: which fields there are, and what is acceptable."""
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from submissions.importer import NUMERALS, SECTIONS
 from submissions.models import AMOUNT_MAX_DIGITS, AMOUNT_PLACES
@@ -38,25 +40,38 @@ def _clean_text(name: str, value: Any, errors: dict[str, list[str]]) -> str | No
     return value.strip() if name == "title" else value
 
 
+# Yuan as people write them: plain or comma-grouped ASCII digits and decimals (two at most,
+# checked below), optionally followed by 元 as the pages display it ("1,751,800.00元"). No
+# sign, exponent, underscore or other script's digits, which Decimal() would all accept.
+_AMOUNT = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
+_NOT_A_NUMBER = _lazy("金额应为数字，如 1751800.00。")
+
+
 def clean_amount(value: Any) -> Decimal:
     """An amount in yuan: not negative, two places, at most 12 digits before the point."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
-        raise ValueError(_("金额应为数字，如 1751800.00。"))
-    try:
-        amount = Decimal(str(value).replace(",", "").strip())
-    except InvalidOperation:
-        raise ValueError(_("金额应为数字，如 1751800.00。")) from None
-    if not amount.is_finite():
-        raise ValueError(_("金额应为数字，如 1751800.00。"))
-    if amount < 0:
-        raise ValueError(_("金额不能为负数。"))
+        raise ValueError(str(_NOT_A_NUMBER))
+    if isinstance(value, str):
+        written = value.strip().removesuffix("元").strip()
+        if written.startswith("-"):
+            raise ValueError(_("金额不能为负数。"))
+        if not _AMOUNT.fullmatch(written):
+            raise ValueError(str(_NOT_A_NUMBER))
+        amount = Decimal(written.replace(",", ""))
+    else:
+        amount = Decimal(str(value))
+        if not amount.is_finite():
+            raise ValueError(str(_NOT_A_NUMBER))
+        if amount < 0:
+            raise ValueError(_("金额不能为负数。"))
     # Size first: quantizing a huge value (1E+400) raises rather than answers.
     if amount >= Decimal(10) ** AMOUNT_INTEGER_DIGITS:
         raise ValueError(_("金额整数部分最多 %(n)d 位。") % {"n": AMOUNT_INTEGER_DIGITS})
     cents = amount.quantize(Decimal("0.01"))
     if amount != cents:
         raise ValueError(_("金额最多两位小数。"))
-    return cents
+    # -0 is zero: never stored, shown or audited as "-0.00".
+    return cents.copy_abs() if cents.is_zero() else cents
 
 
 def clean_content(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:

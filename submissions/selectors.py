@@ -10,18 +10,15 @@ from workflow.exceptions import InvalidInput, NotVisible
 from workflow.models import Decision
 from workflow.permissions import Authority, visible_texts
 from workflow.states import APPROVING_ACTIONS, STAGE_ROLE, Role, State
+from workflow.text_rules import whole_number
 
 TEXT_LIST_RELATED = ("department", "created_by")
 
 
 def _as_int(name: str, value: Any) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = None
-    # A number the database cannot hold would fail in the query, not here.
-    if number is None or not -(2**63) < number < 2**63:
-        raise InvalidInput({name: [_("应为整数。")]})
+    number = whole_number(value)
+    if number is None:
+        raise InvalidInput({name: [_("应为正整数。")]})
     return number
 
 
@@ -78,10 +75,15 @@ def inbox(authority: Authority) -> QuerySet[ProjectText]:
 
 
 def text_detail(authority: Authority, text_id: Any) -> ProjectText:
-    try:
-        return visible_texts(authority).select_related(*TEXT_LIST_RELATED).get(pk=int(text_id))
-    except (ProjectText.DoesNotExist, TypeError, ValueError, OverflowError):
-        raise NotVisible(_("项目文本不存在。")) from None
+    text = (
+        visible_texts(authority)
+        .select_related(*TEXT_LIST_RELATED)
+        .filter(pk=whole_number(text_id) or 0)
+        .first()
+    )
+    if text is None:
+        raise NotVisible(_("项目文本不存在。"))
+    return text
 
 
 def revisions_of(text: ProjectText) -> QuerySet[Revision]:
@@ -93,10 +95,10 @@ def revisions_of(text: ProjectText) -> QuerySet[Revision]:
 
 
 def revision_of(text: ProjectText, number: Any) -> Revision:
-    try:
-        return text.revisions.get(number=int(number))
-    except (Revision.DoesNotExist, TypeError, ValueError, OverflowError):
-        raise NotVisible(_("修订不存在。")) from None
+    revision = text.revisions.filter(number=whole_number(number) or 0).first()
+    if revision is None:
+        raise NotVisible(_("修订不存在。"))
+    return revision
 
 
 def revision_last_seen_by_stage(text: ProjectText) -> int | None:

@@ -99,6 +99,14 @@ BAD_FIELDS = [
     ("amount-snan", "amount", "sNaN"),
     ("amount-infinity", "amount", "Infinity"),
     ("amount-minus-infinity", "amount", "-Infinity"),
+    ("amount-arabic-indic-digits", "amount", "٣٠٠"),
+    ("amount-devanagari-digits", "amount", "१००"),
+    ("amount-fullwidth-digits", "amount", "９９"),
+    ("amount-underscore", "amount", "1_000"),
+    ("amount-stray-commas", "amount", ",,5,,"),
+    ("amount-misgrouped-commas", "amount", "1,23,456"),
+    ("amount-plus-sign", "amount", "+5"),
+    ("amount-negative-zero-string", "amount", "-0"),
     ("fiscal-year-abc", "fiscal_year", "abc"),
     ("fiscal-year-string", "fiscal_year", "2025"),
     ("fiscal-year-float", "fiscal_year", 2025.5),
@@ -498,6 +506,10 @@ TEXT_LIST_PARAMS = [
     ("page-size-abc", {"page_size": "abc"}, 400),
     ("fiscal-year-abc", {"fiscal_year": "abc"}, 400),
     ("fiscal-year-float", {"fiscal_year": "2025.5"}, 400),
+    ("fiscal-year-underscore", {"fiscal_year": "2_025"}, 400),
+    ("fiscal-year-arabic-indic-digits", {"fiscal_year": "٢٠٢٥"}, 400),
+    ("fiscal-year-padded", {"fiscal_year": " 2025"}, 400),
+    ("fiscal-year-huge", {"fiscal_year": HUGE_ID}, 400),
     ("state-unknown", {"state": "flying"}, 400),
     ("state-nul", {"state": "draft\x00"}, 400),
 ]
@@ -514,7 +526,6 @@ def test_a_bad_text_list_parameter_is_its_documented_4xx(client, text, params, s
 
 ODD_BUT_HARMLESS_PARAMS = [
     ("page-size-huge", {"page_size": HUGE_ID}),
-    ("fiscal-year-huge", {"fiscal_year": HUGE_ID}),
     ("department-nul", {"department": "org\x00"}),
     ("department-unknown", {"department": "nope"}),
     ("q-nul", {"q": "新平\x00"}),
@@ -544,6 +555,9 @@ AUDIT_PARAMS = [
     ("since-year-one-time", {"since": "0001-01-01T00:00:00+14:00"}, (200, 400)),
     ("until-year-9999", {"until": "9999-12-31"}, (200, 400)),
     ("text-abc", {"text": "abc"}, (400,)),
+    ("text-underscore", {"text": "1_0"}, (400,)),
+    ("since-offset-beyond-postgres", {"since": "2025-03-01T10:00:00+16:00"}, (200,)),
+    ("until-offset-beyond-postgres", {"until": "2025-03-01T10:00:00-23:59"}, (200,)),
     ("text-huge", {"text": HUGE_ID}, (200, 400)),
     ("page-abc", {"page": "abc"}, (404,)),
     ("page-size-negative", {"page_size": "-1"}, (400,)),
@@ -589,6 +603,41 @@ def test_a_bad_audit_export_parameter_is_answered_without_a_500(cast, api, param
         assert b"".join(response.streaming_content).startswith("\ufeff".encode())
 
     assert_audit_answer(response, params, statuses)
+
+
+def test_an_audit_export_with_an_offset_postgres_cannot_hold_has_every_row(cast, api):
+    cast.text()
+
+    response = api(cast.auditor).get(
+        "/api/v1/audit/export.csv", {"since": "2000-01-01T00:00:00+16:00"}
+    )
+
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert len(lines) == 1 + AuditEvent.objects.count()
+
+
+@pytest.mark.parametrize("amount", [-0.0, "0", "0.00元"])
+def test_a_zero_amount_is_stored_and_audited_as_zero(client, amount):
+    response = send(
+        client, "post", "/api/v1/texts/", {"title": "零", "fiscal_year": 2025, "amount": amount}
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["amount"] == "0.00"
+    created = AuditEvent.objects.get(text_id=response.json()["id"], action="create")
+    assert created.changes["amount"] == [None, "0.00"]
+
+
+def test_an_amount_written_as_the_pages_show_it_is_accepted(client, text):
+    response = send(
+        client,
+        "patch",
+        f"/api/v1/texts/{text.pk}/",
+        {"version": text.version, "amount": "2,345,678.90元"},
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["amount"] == "2345678.90"
 
 
 # --- Import ----------------------------------------------------------------------------------

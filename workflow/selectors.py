@@ -1,6 +1,6 @@
 """Reading the audit log, for auditors and for a text's history."""
 
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from typing import Any
 
 from django.db.models import QuerySet
@@ -13,6 +13,7 @@ from workflow.exceptions import InvalidInput, NotPermitted
 from workflow.models import AuditCheckpoint, AuditEvent, AuditVerification
 from workflow.permissions import Authority
 from workflow.states import Role
+from workflow.text_rules import whole_number
 
 
 def text_history(text: ProjectText) -> QuerySet[AuditEvent]:
@@ -39,15 +40,13 @@ def _moment(name: str, value: str, *, end_of_day: bool) -> datetime:
         raise error
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
-    return moment
+    # In UTC: PostgreSQL refuses offsets beyond ±15:59, which Python (and ISO 8601) allow.
+    return moment.astimezone(UTC)
 
 
 def _text_id(value: Any) -> int:
-    try:
-        text_id = int(value)
-    except (TypeError, ValueError):
-        text_id = -1
-    if not 0 < text_id < 2**63:
+    text_id = whole_number(value)
+    if text_id is None:
         raise InvalidInput({"text": [_("应为项目文本的编号（正整数）。")]})
     return text_id
 

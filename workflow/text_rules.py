@@ -1,4 +1,6 @@
-"""Text that no database will store, wherever it comes from (a body, a query, a file)."""
+"""Input no database will store, wherever it comes from (a body, a query, a file, a form)."""
+
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -12,3 +14,23 @@ def unstorable_reason(value: str) -> str | None:
     except UnicodeEncodeError:
         return _("包含无效的 Unicode 字符（孤立代理项）。")
     return None
+
+
+# Enough digits for any id or count the database holds (2**63 has 19).
+_MAX_DIGITS = 19
+
+
+def whole_number(value: Any) -> int | None:
+    """A positive whole number as a client writes one: an int, or ASCII digits only; None for
+    anything else ("1_000", " 7", "٣", "1e3", "-1", True) or too large for the database."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit():
+        if len(value) > _MAX_DIGITS:
+            return None
+        number = int(value)
+    else:
+        return None
+    return number if 0 < number < 2**63 else None

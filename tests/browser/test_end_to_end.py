@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import login, logout
+from workflow import audit
 
 pytestmark = pytest.mark.postgres
 
@@ -255,6 +256,7 @@ def test_a_text_from_import_to_approval_and_its_audit(page: Page, live_server, p
     logout(page)
 
     # --- the auditor finds all of it, exports CSV and sees the log verified -------------------
+    audit.verify_and_keep()  # what beat's periodic verification does
     login(page, live_server, "auditor", password)
     page.get_by_role("link", name="审计", exact=True).click()
     expect(page.locator("main h1")).to_have_text("审计")

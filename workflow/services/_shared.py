@@ -13,6 +13,7 @@ from workflow import audit
 from workflow.exceptions import InvalidInput, NotVisible, Refusal, StaleVersion
 from workflow.permissions import Authority, visible_texts
 from workflow.services import attempts
+from workflow.text_rules import whole_number
 
 T = TypeVar("T")
 
@@ -41,6 +42,8 @@ def record_refusal(
     """
     detail = {"reason": refusal.code, "message": refusal.message, "version": version}
     if isinstance(refusal, NotVisible):
+        if whole_number(text_id) is None:
+            return  # not an id any text could have: bad input, not an attempt on a text
         attempts.record_refused(
             attempts.RefusedAttempt(
                 stream=audit.user_stream(actor.pk),
@@ -48,7 +51,7 @@ def record_refusal(
                 action=action,
                 actor=actor,
                 comment=comment,
-                detail={**detail, "requested_text": str(text_id)[:40]},
+                detail={**detail, "requested_text": str(text_id)},
             )
         )
         return
@@ -83,7 +86,7 @@ def lock_visible_text(authority: Authority, text_id: Any) -> ProjectText:
     Visibility is part of the one locking query, so that a text the user may not see costs
     exactly the statements a missing id costs: the timing does not tell that it exists.
     """
-    pk = text_pk(text_id)
+    pk = whole_number(text_id)
     text = (
         visible_texts(authority)
         .select_for_update(of=("self",))
@@ -96,17 +99,6 @@ def lock_visible_text(authority: Authority, text_id: Any) -> ProjectText:
     if text is None:
         raise NotVisible(_("项目文本不存在。"))
     return text
-
-
-def text_pk(value: Any) -> int | None:
-    """A text id as the database can hold it, or None for anything else."""
-    if isinstance(value, bool):
-        return None
-    try:
-        pk = int(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return pk if 0 < pk < 2**63 else None
 
 
 def check_version(text: ProjectText, version: Any) -> None:
