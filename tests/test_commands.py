@@ -123,6 +123,17 @@ def test_seed_demo_users_log_in_with_the_demo_password(db, demo_mode, settings):
         assert not user.check_password("demo-pass-2025"), username
 
 
+def test_seed_demo_creates_its_superuser_through_the_audited_account_service(db, demo_mode):
+    run("seed_demo")
+
+    admin = get_user_model().objects.get(username="admin")
+    [created] = AuditEvent.objects.filter(
+        stream=audit.user_stream(admin.pk), action="create_account"
+    )
+    assert created.changes["is_superuser"] == [None, True]
+    assert created.actor_id is None  # the command line
+
+
 def test_seed_demo_uses_demo_pass_2025_by_default(db, demo_mode, settings):
     # The setting's value when DEMO_PASSWORD is not in the environment.
     assert settings.DEMO_PASSWORD == "demo-pass-2025"

@@ -63,14 +63,14 @@ class Command(BaseCommand):
         )
 
     def _user(self, username: str, grant: object):
-        user, created = get_user_model().objects.get_or_create(
-            username=username,
-            defaults={"is_staff": grant is None, "is_superuser": grant is None},
-        )
-        if created:
-            user.set_password(settings.DEMO_PASSWORD)
-            user.save(update_fields=["password"])
-        return user
+        """The demo account, created through the audited account service the first time."""
+        User = get_user_model()
+        found = User.objects.filter(username=username).first()
+        if found is not None:
+            return found
+        user = User(username=username, is_staff=grant is None, is_superuser=grant is None)
+        user.set_password(settings.DEMO_PASSWORD)
+        return services.create_account(actor=None, user=user)
 
     def _import_sample(self, drafter, department: Department) -> None:
         path = Path(settings.DEMO_TEXTS)
