@@ -30,9 +30,7 @@ def client_address(request: HttpRequest) -> str:
 
 
 def locked_message() -> str:
-    return _("登录失败次数过多，请 %(n)d 分钟后再试。") % {
-        "n": settings.LOGIN_FAILURE_WINDOW // 60
-    }
+    return _("登录失败次数过多，请 %(n)d 分钟后再试。") % {"n": settings.LOGIN_FAILURE_WINDOW // 60}
 
 
 def lockout_response(
