@@ -1,5 +1,6 @@
 """The words of a notification, in the reader's language (gettext; zh-hans is the source)."""
 
+import re
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -20,12 +21,32 @@ SENTENCES = {
 }
 
 
+# Long enough for any action's sentence with a full title; short enough for a mail client's list.
+SUBJECT_MAX_CHARS = 200
+
+# Every character that ends a line somewhere (CR, LF, VT, FF, the file/group/record
+# separators, NEL, U+2028, U+2029: what str.splitlines() and mail clients break on) and every
+# other control character. A title, a reason and an actor's name may hold any of them; in a
+# header they would be refused (BadHeaderError) or split it.
+_NOT_IN_A_HEADER = re.compile(r"[ \x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def one_line(value: str, limit: int = SUBJECT_MAX_CHARS) -> str:
+    """value as one header line: each run of line breaks, control characters and spaces
+    becomes one space; cut to `limit` characters with an ellipsis."""
+    line = _NOT_IN_A_HEADER.sub(" ", value).strip()
+    if len(line) > limit:
+        line = line[: limit - 1].rstrip() + "…"
+    return line
+
+
 def text_link(text_id: int) -> str:
     return f"{settings.SITE_URL}/texts/{text_id}/"
 
 
 def sentence(notification: Notification) -> str:
-    """One line saying what happened, in the active language."""
+    """What happened, in the active language. The reason keeps its line breaks (pages and the
+    API show it as written); e-mail makes its subject one line with `one_line`."""
     template = SENTENCES.get(notification.kind)
     if template is None:
         return notification.kind
@@ -39,19 +60,24 @@ def sentence(notification: Notification) -> str:
 
 
 def email(notification: Notification) -> tuple[str, str]:
+    """(subject, body) of one notification's e-mail; the sender makes the subject one line."""
     line = sentence(notification)
-    subject = _("【预算项目文本】") + line
     body = "\n\n".join(
         [line, _("查看：%(link)s") % {"link": text_link(notification.text_id)}, footer()]
     )
-    return subject[:200], body
+    return _("【预算项目文本】") + line, body
 
 
 def digest(notifications: Iterable[Notification]) -> tuple[str, str]:
     items = list(notifications)
+    lines = [f"- {_indented(sentence(n))}\n  {text_link(n.text_id)}" for n in items]
     subject = _("【预算项目文本】今日通知 %(n)d 条") % {"n": len(items)}
-    lines = [f"- {sentence(n)}\n  {text_link(n.text_id)}" for n in items]
     return subject, "\n".join([*lines, "", footer()])
+
+
+def _indented(sentence: str) -> str:
+    # A reason of several lines stays inside its item of the digest's list.
+    return "\n  ".join(sentence.splitlines())
 
 
 def footer() -> str:

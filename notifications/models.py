@@ -68,6 +68,13 @@ class Notification(models.Model):
     # day's digest.
     email_pending = models.BooleanField(default=False)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # An e-mail that could not be sent is tried again with backoff and given up after
+    # EMAIL_MAX_ATTEMPTS failures (email_pending off, email_failed_at set), keeping its last
+    # error for the administrators. The in-app notification is the same whatever happens here.
+    email_failures = models.PositiveSmallIntegerField(_("邮件发送失败次数"), default=0)
+    email_error = models.TextField(_("邮件最近错误"), blank=True)
+    email_retry_at = models.DateTimeField(_("邮件下次重试"), null=True, blank=True)
+    email_failed_at = models.DateTimeField(_("邮件放弃发送时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -23,6 +24,9 @@ from submissions.models import ProjectText
 from workflow.exceptions import InvalidInput
 
 log = logging.getLogger(__name__)
+
+# The last error of a failed e-mail, as the admin shows it: enough for any backend's message.
+ERROR_MAX_CHARS = 2000
 
 # What publishing raises when the broker cannot be reached.
 BROKER_ERRORS = (KombuOperationalError, ConnectionError, OSError, TimeoutError)
@@ -90,9 +94,11 @@ def sweep_outbox() -> int:
     """Relay whatever is undelivered: never handed over, or handed over long ago.
 
     Also sends the immediate e-mails whose delivery task died after the notification was
-    written.
+    written, or whose sending failed and is due again. One message that fails never stops
+    the others, nor the sweep.
     """
-    stale = timezone.now() - timedelta(seconds=settings.OUTBOX_REDISPATCH_SECONDS)
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.OUTBOX_REDISPATCH_SECONDS)
     pending = list(
         OutboxMessage.objects.filter(delivered_at__isnull=True)
         .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=stale))
@@ -100,16 +106,25 @@ def sweep_outbox() -> int:
         .values_list("pk", flat=True)[:5000]
     )
     relayed = relay(pending) if pending else 0
-    for notification_id in _unsent_immediate_emails(stale):
-        send_email(notification_id)
+    for notification_id in _unsent_immediate_emails(stale, now):
+        try:
+            send_email(notification_id)
+        except Exception:
+            # A failed send is recorded by send_email; this is anything else (the database,
+            # say): that one message's transaction rolled back and it stays for the next sweep.
+            log.exception("notification %s: e-mail left for the next sweep", notification_id)
     return relayed
 
 
-def _unsent_immediate_emails(before) -> list[int]:
+def _unsent_immediate_emails(before, now) -> list[int]:
     return list(
         Notification.objects.filter(email_pending=True, created_at__lt=before)
+        .filter(Q(email_retry_at__isnull=True) | Q(email_retry_at__lte=now))
         .exclude(recipient__notification_preference__email_mode=EmailMode.DIGEST)
-        .values_list("pk", flat=True)[:1000]
+        # In the order they fell due: a message that failed waits behind everything that was
+        # already due when it failed, so messages that keep failing never starve newer ones.
+        .order_by(Coalesce("email_retry_at", "created_at"), "id")
+        .values_list("pk", flat=True)[: settings.EMAIL_RETRY_BATCH]
     )
 
 
@@ -149,10 +164,13 @@ def deliver(outbox_id: int) -> Notification | None:
 
 
 def send_email(notification_id: int) -> bool:
-    """Send one notification's e-mail, once; False when not sent (none wanted, sent already)."""
+    """Send one notification's e-mail, once; False when not sent: none wanted, sent already,
+    being sent by another process, or the sending failed (recorded for a retry)."""
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update(of=("self",))
+            # skip_locked: another process is sending this one; waiting would only hold up
+            # the rest of this sweep behind a slow mail server.
+            Notification.objects.select_for_update(of=("self",), skip_locked=True)
             .select_related("recipient", "text")
             .filter(pk=notification_id, email_pending=True)
             .first()
@@ -160,9 +178,13 @@ def send_email(notification_id: int) -> bool:
         if notification is None:
             return False
         preference = preference_of(notification.recipient)
-        with translation.override(preference.language):
-            subject, body = messages.email(notification)
-        send_mail(subject, body, None, [notification.recipient.email])
+        try:
+            with translation.override(preference.language):
+                subject, body = messages.email(notification)
+            _mail(subject, body, notification.recipient.email)
+        except Exception as error:  # whatever the backend raises, it is this message's failure
+            _record_failure([notification], error, timezone.now())
+            return False
         # Marked in the same transaction as the send: if this commit is lost the e-mail may
         # go out twice, never zero times.
         notification.email_pending = False
@@ -172,7 +194,11 @@ def send_email(notification_id: int) -> bool:
 
 
 def send_digests(now=None) -> int:
-    """Once a day, at DIGEST_HOUR, one e-mail per digest reader with what they have not had."""
+    """Once a day, at DIGEST_HOUR, one e-mail per digest reader with what they have not had.
+
+    A reader whose digest fails is tried again at a later run (hourly) once its backoff is
+    over; the other readers get theirs.
+    """
     now = timezone.localtime(now or timezone.now())
     if now.hour < settings.DIGEST_HOUR:
         return 0
@@ -180,10 +206,15 @@ def send_digests(now=None) -> int:
     readers = (
         Preference.objects.filter(email_enabled=True, email_mode=EmailMode.DIGEST)
         .exclude(last_digest_on=now.date())
-        .select_related("user")
+        .values_list("pk", flat=True)
     )
-    for preference in readers:
-        sent += _send_digest(preference.pk, now)
+    for preference_id in list(readers):
+        try:
+            sent += _send_digest(preference_id, now)
+        except Exception:
+            # Not a failed send (recorded by _send_digest) but, say, the database: this
+            # reader's transaction rolled back and the next run tries again.
+            log.exception("digest of preference %s left for the next run", preference_id)
     return sent
 
 
@@ -202,17 +233,91 @@ def _send_digest(preference_id: int, now) -> int:
             .select_related("text")
             .order_by("created_at")
         )
+        address = preference.user.email
+        if pending and address and not any(_due(n, now) for n in pending):
+            return 0  # the last digest failed and its backoff is not over: a later run
         preference.last_digest_on = now.date()
-        preference.save(update_fields=["last_digest_on"])
-        if not pending or not preference.user.email:
+        if not pending or not address:
+            preference.save(update_fields=["last_digest_on"])
             return 0
-        with translation.override(preference.language):
-            subject, body = messages.digest(pending)
-        send_mail(subject, body, None, [preference.user.email])
+        try:
+            with translation.override(preference.language):
+                subject, body = messages.digest(pending)
+            _mail(subject, body, address)
+        except Exception as error:  # this reader's failure; the day is not marked done
+            _record_failure(pending, error, now)
+            return 0
+        preference.save(update_fields=["last_digest_on"])
         Notification.objects.filter(pk__in=[n.pk for n in pending]).update(
             email_pending=False, emailed_at=now
         )
     return 1
+
+
+def _mail(subject: str, body: str, address: str) -> None:
+    """Every e-mail leaves through here: its subject becomes one header line whatever a
+    title, a reason or a name holds; the body keeps its lines."""
+    send_mail(messages.one_line(subject), body, None, [address])
+
+
+def _due(notification: Notification, now) -> bool:
+    return notification.email_retry_at is None or notification.email_retry_at <= now
+
+
+def retry_delay(failures: int) -> timedelta:
+    """How long an e-mail that has failed `failures` times waits: doubling, capped."""
+    seconds = settings.EMAIL_RETRY_SECONDS * 2 ** min(failures - 1, 32)
+    return timedelta(seconds=min(seconds, settings.EMAIL_RETRY_MAX_SECONDS))
+
+
+def _record_failure(notifications: list[Notification], error: Exception, now) -> None:
+    """Note a failed send on each notification: tried again after its backoff, given up after
+    EMAIL_MAX_ATTEMPTS failures. Runs in the sending transaction, which nothing else broke
+    (building and sending a message do not touch the database)."""
+    reason = _storable(f"{type(error).__name__}: {error}"[:ERROR_MAX_CHARS])
+    for notification in notifications:
+        notification.email_failures += 1
+        notification.email_error = reason
+        if notification.email_failures >= settings.EMAIL_MAX_ATTEMPTS:
+            notification.email_pending = False
+            notification.email_retry_at = None
+            notification.email_failed_at = now
+            log.error(
+                "notification %s: e-mail given up after %d failures: %s",
+                notification.pk,
+                notification.email_failures,
+                reason,
+            )
+        else:
+            notification.email_retry_at = now + retry_delay(notification.email_failures)
+            log.warning(
+                "notification %s: e-mail failed (%d of %d), next try at %s: %s",
+                notification.pk,
+                notification.email_failures,
+                settings.EMAIL_MAX_ATTEMPTS,
+                notification.email_retry_at.isoformat(),
+                reason,
+            )
+    Notification.objects.bulk_update(
+        notifications,
+        ["email_failures", "email_error", "email_pending", "email_retry_at", "email_failed_at"],
+    )
+
+
+def _storable(text: str) -> str:
+    # An error may quote what it refused (a NUL, a lone surrogate) that PostgreSQL would not
+    # store: recording the failure must not fail in turn.
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
+
+
+def retry_emails(notification_ids: Iterable[int]) -> int:
+    """Send again, at the next sweep or digest, e-mails that were given up or are waiting for
+    a retry (an administrator fixed the address or the mail server); returns how many."""
+    return (
+        Notification.objects.filter(pk__in=list(notification_ids), emailed_at__isnull=True)
+        .filter(Q(email_pending=True) | Q(email_failed_at__isnull=False))
+        .update(email_pending=True, email_failures=0, email_retry_at=None, email_failed_at=None)
+    )
 
 
 def mark_read(user, notification_id: int) -> Notification | None:
