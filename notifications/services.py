@@ -337,10 +337,11 @@ def mark_all_read(user) -> int:
 def update_preference(user, changes: dict[str, Any]) -> Preference:
     """Change a user's e-mail preferences: email_enabled, email_mode, language."""
     errors: dict[str, list[str]] = {}
+    # Type first: a list or an object is no mode or language (and cannot be looked up).
     allowed = {
         "email_enabled": lambda v: isinstance(v, bool),
-        "email_mode": lambda v: v in EmailMode.values,
-        "language": lambda v: v in dict(settings.LANGUAGES),
+        "email_mode": lambda v: isinstance(v, str) and v in EmailMode.values,
+        "language": lambda v: isinstance(v, str) and v in dict(settings.LANGUAGES),
     }
     for name, value in changes.items():
         check = allowed.get(name)

@@ -404,8 +404,24 @@ def test_preferences_can_be_changed(cast, api):
         {"email_enabled": "no"},
         {"email_enabled": 1},
         {"last_digest_on": "2025-01-01"},
+        {"email_mode": ["digest"]},
+        {"email_mode": {"digest": True}},
+        {"language": ["en"]},
+        {"language": {"en": 1}},
+        {"email_enabled": None},
     ],
-    ids=["mode", "language", "enabled-string", "enabled-number", "unknown-field"],
+    ids=[
+        "mode",
+        "language",
+        "enabled-string",
+        "enabled-number",
+        "unknown-field",
+        "mode-list",
+        "mode-object",
+        "language-list",
+        "language-object",
+        "enabled-null",
+    ],
 )
 def test_an_invalid_preference_is_400_naming_the_field_and_changes_nothing(cast, api, body):
     client = api(cast.org_reviewer)
