@@ -256,8 +256,10 @@ def text_act(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except WorkflowError as error:
         status = _status(error)
+        # Bad input is refused before visibility is looked at: a text that is missing or
+        # not the user's is still a 404 here, never the detail page.
+        text = _visible_text(authority, pk)
         messages.error(request, _("失败：%(reason)s") % {"reason": error.message})
-        text = selectors.text_detail(authority, pk)
         context = _detail_context(request, text)
         return render(request, "submissions/text_detail.html", context, status=status)
     messages.success(request, _("成功。"))

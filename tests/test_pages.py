@@ -442,3 +442,25 @@ def test_the_diff_compares_against_the_revision_this_stage_returned(cast, client
 
     assert page.context["against"] == 1
     assert page.context["latest"] == 3
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"action": "fly", "version": "1"},
+        {"action": "return", "version": "1", "comment": ""},
+        {"action": "dept_approve", "version": "abc"},
+        {"action": "dept_approve", "version": "1", "section": "nowhere"},
+    ],
+    ids=["unknown-action", "return-without-reason", "bad-version", "bad-section"],
+)
+@pytest.mark.parametrize("whose", ["another-departments", "missing"])
+def test_bad_input_on_a_text_one_may_not_see_is_a_404_not_a_500(cast, client, form, whose):
+    text = cast.text_in("dept_review")
+    pk = text.pk if whose == "another-departments" else text.pk + 1000
+    client.raise_request_exception = False
+    client.force_login(cast.edu_reviewer)
+
+    response = client.post(f"/texts/{pk}/act/", form)
+
+    assert response.status_code == 404
