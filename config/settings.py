@@ -246,6 +246,25 @@ MAX_REQUEST_BYTES = int(os.environ.get("MAX_REQUEST_BYTES", 16 * 1024 * 1024))
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 5 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES
+# What one import file may hold once read (submissions.importer.ImportLimits; each is
+# refused with 413 naming it), so that no file within IMPORT_MAX_BYTES costs more than
+# about a second and 100 MB (the costliest .docx within these defaults: 0.55 s, ~100 MB).
+# The .docx of both sample texts has 17 parts, inflates to 0.9 MB and holds 19,000 XML
+# elements, mostly python-docx's styles. IMPORT_MAX_TEXTS texts in Word's verbose XML take
+# ~10 MB and images inflate ~1x, so 25 MB leaves room; a zip bomb stops here, before the
+# rest of it is inflated.
+IMPORT_MAX_INFLATED_BYTES = env_int("IMPORT_MAX_INFLATED_BYTES", 25 * 1024 * 1024)
+# A document has ~20 parts plus one per image, header or footer.
+IMPORT_MAX_PARTS = env_int("IMPORT_MAX_PARTS", 200)
+# python-docx holds every XML part as a tree (~150 bytes an element); Word writes 10-30
+# elements a paragraph, so IMPORT_MAX_TEXTS long texts fit, and the tree stays < 100 MB.
+IMPORT_MAX_XML_ELEMENTS = env_int("IMPORT_MAX_XML_ELEMENTS", 500_000)
+# The sample's texts run to ~60 lines each; 20,000 leaves room for IMPORT_MAX_TEXTS long
+# ones and refuses a file of millions of (blank) lines at once.
+IMPORT_MAX_LINES = env_int("IMPORT_MAX_LINES", 20_000)
+# Each text becomes a draft with its audit event in one transaction; a department's
+# key-area texts for a year number in the tens, so more is a mistake (or an attack).
+IMPORT_MAX_TEXTS = env_int("IMPORT_MAX_TEXTS", 100)
 
 # --- API ------------------------------------------------------------------------------------
 

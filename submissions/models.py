@@ -1,8 +1,13 @@
-"""Departments, project texts and the revisions frozen at each submit.
+"""Departments, project texts, the revisions frozen at each submit, and pending imports.
 
 A project text's `state` is a protected django-fsm field: it changes only through the
 transition methods below, and those are called only by `workflow.services`.
 """
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import pgtrigger
 from django.conf import settings
@@ -14,6 +19,9 @@ from django_fsm import FSMField, transition
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from workflow.states import REVIEW_STATES, TRANSITIONS, Role, State
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
 
 # The amount in 六: yuan, two places, at most 12 digits before the point (DESIGN.md).
 AMOUNT_MAX_DIGITS = 14
@@ -182,3 +190,48 @@ class DepartmentUserObjectPermission(UserObjectPermissionBase):
 
 class DepartmentGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Department, on_delete=models.CASCADE)
+
+
+class PendingImport(models.Model):
+    """A file uploaded on the import page, waiting for its uploader to confirm the preview.
+
+    It lives here rather than in the session: the session is saved on every request
+    (SESSION_SAVE_EVERY_REQUEST), and a 5 MB file in it cost every later request a second.
+    The session holds only the id (submissions.views.IMPORT_SESSION_KEY); confirming
+    consumes the row, and a new upload removes its uploader's earlier ones and any that
+    have outlived a session.
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    filename = models.CharField(max_length=255)
+    data = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("待导入文件")
+        verbose_name_plural = _("待导入文件")
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @classmethod
+    def keep(cls, owner: AbstractBaseUser, filename: str, data: bytes) -> PendingImport:
+        """Store an upload until its preview is confirmed. The uploader's earlier upload
+        goes (one preview at a time), and so does anyone's that has outlived a session,
+        whose id no session can still hold."""
+        expired = timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE)
+        cls.objects.filter(models.Q(owner=owner) | models.Q(created_at__lt=expired)).delete()
+        return cls.objects.create(owner=owner, filename=filename, data=data)
+
+    @classmethod
+    def take(cls, owner: AbstractBaseUser, pk: object) -> PendingImport | None:
+        """Remove and return ``owner``'s pending upload ``pk``; None if there is none: not
+        theirs, already confirmed, replaced or expired. It is removed before it is used,
+        so that two confirmations at once import it once."""
+        if not isinstance(pk, int):
+            return None
+        pending = cls.objects.filter(pk=pk, owner=owner).first()
+        if pending is None:
+            return None
+        deleted, _rows = cls.objects.filter(pk=pending.pk).delete()
+        return pending if deleted else None

@@ -4,7 +4,6 @@ Views are thin: they parse the form, call a selector or `workflow.services`, and
 Every change goes through the service; its refusals become the page's status code.
 """
 
-import base64
 from typing import Any
 
 from django.contrib import messages
@@ -25,7 +24,7 @@ from submissions.content import SECTION_FIELDS, section_choices
 from submissions.diff import revision_diff
 from submissions.forms import ImportForm, TextForm
 from submissions.importer import ImportFormatError, parse_texts
-from submissions.models import Department, ProjectText
+from submissions.models import Department, PendingImport, ProjectText
 from workflow import services
 from workflow.exceptions import InvalidInput, NotVisible, StaleVersion, TooLarge, WorkflowError
 from workflow.models import Outcome
@@ -44,6 +43,8 @@ from workflow.states import (
 
 PAGE_SIZE = 50
 HOME_SIZE = 20
+# The session holds only the id of the PendingImport awaiting confirmation: the session is
+# saved on every request, the file is not.
 IMPORT_SESSION_KEY = "import_upload"
 
 # The words on the buttons (DESIGN.md, "Pages"): every review stage approves with 通过.
@@ -377,20 +378,18 @@ def text_import(request: HttpRequest) -> HttpResponse:
         return render(request, "submissions/text_import.html", context, status=400)
     upload = form.cleaned_data["file"]
     try:
+        # The same limits as the API's: the service's size check and the importer's own.
         services.check_import_size(upload.size)
+        data = upload.read()
+        parsed = parse_texts(data, upload.name)
     except TooLarge as error:
         context["error"] = error.message
         return render(request, "submissions/text_import.html", context, status=error.status)
-    data = upload.read()
-    try:
-        parsed = parse_texts(data, upload.name)
     except ImportFormatError as error:
         context["error"] = str(error)
         return render(request, "submissions/text_import.html", context, status=400)
-    request.session[IMPORT_SESSION_KEY] = {
-        "name": upload.name,
-        "data": base64.b64encode(data).decode("ascii"),
-    }
+    pending = PendingImport.keep(request.user, upload.name, data)
+    request.session[IMPORT_SESSION_KEY] = pending.pk
     context.update(parsed=[_preview(item) for item in parsed], filename=upload.name)
     return render(request, "submissions/text_import.html", context)
 
@@ -416,20 +415,19 @@ def _preview(item: Any) -> dict[str, Any]:
 
 
 def _import_confirm(request: HttpRequest) -> HttpResponse:
-    stored = request.session.get(IMPORT_SESSION_KEY)
+    # Only the uploader's own pending file, used once whatever the outcome: a failed
+    # confirmation shows the upload form again.
+    pending = PendingImport.take(request.user, request.session.pop(IMPORT_SESSION_KEY, None))
     context: dict[str, Any] = {"form": ImportForm(), "parsed": None}
-    if not stored:
+    if pending is None:
         context["error"] = _("没有待导入的文件，请重新上传。")
         return render(request, "submissions/text_import.html", context, status=400)
     try:
         created = services.import_texts(
-            actor=request.user,
-            filename=stored["name"],
-            data=base64.b64decode(stored["data"]),
+            actor=request.user, filename=pending.filename, data=bytes(pending.data)
         )
     except WorkflowError as error:
         context["error"] = error.message
         return render(request, "submissions/text_import.html", context, status=error.status)
-    del request.session[IMPORT_SESSION_KEY]
     messages.success(request, _("已创建 %(n)d 份草稿。") % {"n": len(created)})
     return _see_other(reverse("text-list") + "?state=draft")

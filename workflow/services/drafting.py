@@ -134,7 +134,9 @@ def check_import_size(size: int) -> None:
 def import_texts(*, actor: AbstractBaseUser, filename: str, data: bytes) -> list[ProjectText]:
     """Create a draft for every text in a .txt/.docx file in the sample's format.
 
-    All or nothing: a file with any problem creates no text.
+    All or nothing: a file with any problem creates no text. The importer applies the
+    limits on what a file may hold (``ImportLimits``: inflated size, parts, lines, texts)
+    while it reads, so a file over one is refused with TooLarge (413) naming it.
     """
     check_import_size(len(data))
     try:
