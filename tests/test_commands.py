@@ -134,6 +134,15 @@ def test_seed_demo_creates_its_superuser_through_the_audited_account_service(db,
     assert created.actor_id is None  # the command line
 
 
+def test_seed_demo_with_a_sample_file_it_cannot_read_says_so(db, demo_mode, settings, tmp_path):
+    broken = tmp_path / "texts.txt"
+    broken.write_text("不是项目文本", encoding="utf-8")
+    settings.DEMO_TEXTS = broken
+
+    with pytest.raises(CommandError, match="texts.txt"):
+        run("seed_demo")
+
+
 def test_seed_demo_uses_demo_pass_2025_by_default(db, demo_mode, settings):
     # The setting's value when DEMO_PASSWORD is not in the environment.
     assert settings.DEMO_PASSWORD == "demo-pass-2025"

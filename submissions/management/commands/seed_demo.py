@@ -7,9 +7,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from submissions.importer import parse_texts
+from submissions.importer import ImportFormatError, parse_texts
 from submissions.models import Department, ProjectText
 from workflow import services
+from workflow.exceptions import WorkflowError
 from workflow.states import Role
 
 DEPARTMENTS = {
@@ -78,7 +79,10 @@ class Command(BaseCommand):
             self.stderr.write(f"sample texts not found at {path}: set DEMO_TEXTS; none imported")
             return
         data = path.read_bytes()
-        titles = {text.title for text in parse_texts(data, path.name)}
+        try:
+            titles = {text.title for text in parse_texts(data, path.name)}
+        except (ImportFormatError, WorkflowError) as error:
+            raise CommandError(f"{path}: {error}") from None
         existing = ProjectText.objects.filter(department=department, title__in=titles).count()
         if existing >= len(titles):
             return
