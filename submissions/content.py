@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from submissions.importer import NUMERALS, SECTIONS
 from submissions.models import AMOUNT_MAX_DIGITS, AMOUNT_PLACES
@@ -44,7 +44,7 @@ def _clean_text(name: str, value: Any, errors: dict[str, list[str]]) -> str | No
 # checked below), optionally followed by 元 as the pages display it ("1,751,800.00元"). No
 # sign, exponent, underscore or other script's digits, which Decimal() would all accept.
 _AMOUNT = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
-_NOT_A_NUMBER = _lazy("金额应为数字，如 1751800.00。")
+_NOT_A_NUMBER = gettext_lazy("金额应为数字，如 1751800.00。")
 
 
 def clean_amount(value: Any) -> Decimal:

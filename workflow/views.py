@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from submissions.api import authority_of
 from submissions.importer import SECTIONS
 from submissions.models import Department, ProjectText
+from workflow.audit import HEAD_RESTORED
 from workflow.exceptions import InvalidInput, NotPermitted
 from workflow.models import AuditEvent, Outcome
 from workflow.selectors import (
@@ -20,6 +21,9 @@ from workflow.selectors import (
     latest_verification,
     text_history,
 )
+from workflow.services.accounts import CHANGE_ACCOUNT, CREATE_ACCOUNT
+from workflow.services.attempts import SUMMARY_ACTION
+from workflow.services.signin import SIGN_IN_FAILED, SIGN_IN_LOCKED_OUT
 from workflow.states import Action, Role, State
 
 FILTERS = ("text", "actor", "action", "department", "outcome", "since", "until")
@@ -36,6 +40,12 @@ ACTION_LABELS: dict[str, Any] = {
     "revoke_text_access": _("取消共享"),
     "remind": _("到期提醒"),
     "escalate": _("逾期督办"),
+    CREATE_ACCOUNT: _("创建账户"),
+    CHANGE_ACCOUNT: _("变更账户"),
+    SIGN_IN_FAILED: _("登录失败"),
+    SIGN_IN_LOCKED_OUT: _("登录被锁定"),
+    SUMMARY_ACTION: _("被拒绝尝试汇总"),
+    HEAD_RESTORED: _("恢复链头"),
 }
 STATE_LABELS = dict(State.choices)
 FIELD_LABELS: dict[str, Any] = {
@@ -50,10 +60,18 @@ def _forbidden(request: HttpRequest) -> HttpResponse:
 
 
 def _note(detail: dict[str, Any]) -> str:
-    """What else the event says: a refusal's reason, or whose role or access changed."""
+    """What else the event says: a refusal's reason, whose role or access changed, how many
+    refusals a summary counts, or who tried to sign in from where."""
     if detail.get("message"):
         return str(detail["message"])
-    return " ".join(str(detail[k]) for k in ("user", "role", "access") if detail.get(k))
+    if "count" in detail:
+        return _("共 %(n)s 次，%(first)s 至 %(last)s") % {
+            "n": detail["count"],
+            "first": detail.get("first_at", ""),
+            "last": detail.get("last_at", ""),
+        }
+    keys = ("user", "role", "access", "username", "address")
+    return " ".join(str(detail[k]) for k in keys if detail.get(k))
 
 
 def _row(event: AuditEvent) -> dict[str, Any]:

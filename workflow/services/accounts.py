@@ -21,6 +21,8 @@ from workflow.services.attempts import RefusedAttempt, record_refused
 DETAILS = ("username", "first_name", "last_name", "email")
 PRIVILEGES = ("is_active", "is_staff", "is_superuser")
 ACCOUNT_FIELDS = (*DETAILS, *PRIVILEGES)
+CREATE_ACCOUNT = "create_account"
+CHANGE_ACCOUNT = "change_account"
 
 
 def _refuse(action: str, actor: AbstractBaseUser, user: AbstractBaseUser, fields) -> NoReturn:
@@ -65,7 +67,7 @@ def create_account(*, actor: AbstractBaseUser | None, user: AbstractBaseUser) ->
         audit.record(
             stream=audit.user_stream(user.pk),
             actor=actor,
-            action="create_account",
+            action=CREATE_ACCOUNT,
             changes={name: [None, getattr(user, name)] for name in ACCOUNT_FIELDS},
         )
     return user
@@ -97,9 +99,9 @@ def change_account(
             audit.record(
                 stream=audit.user_stream(user.pk),
                 actor=actor,
-                action="change_account",
+                action=CHANGE_ACCOUNT,
                 changes=changed,
             )
             return True
     # Refused: recorded in a transaction of its own, after the one above changed nothing.
-    _refuse("change_account", actor, user, privileges)
+    _refuse(CHANGE_ACCOUNT, actor, user, privileges)
