@@ -4,9 +4,8 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from submissions.importer import NUMERALS, SECTIONS
 from submissions.models import AMOUNT_MAX_DIGITS, AMOUNT_PLACES

@@ -139,7 +139,7 @@ def test_seed_demo_with_a_sample_file_it_cannot_read_says_so(db, demo_mode, sett
     broken.write_text("不是项目文本", encoding="utf-8")
     settings.DEMO_TEXTS = broken
 
-    with pytest.raises(CommandError, match="texts.txt"):
+    with pytest.raises(CommandError, match=r"texts\.txt"):
         run("seed_demo")
 
 
