@@ -22,11 +22,21 @@ from rest_framework.exceptions import Throttled, ValidationError
 
 from workflow.services import record_failed_sign_in
 
+# AbstractUser.username's max_length: no account has a longer name.
+USERNAME_MAX_CHARS = 150
+
 
 def client_address(request: HttpRequest) -> str:
     """The address a request came from. No forwarded-for header is trusted: any client can
     send one, and a forged address would dodge the throttle."""
     return request.META.get("REMOTE_ADDR", "")
+
+
+def throttled_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:
+    """The username the throttle counts (AXES_USERNAME_CALLABLE): as typed, cut to the
+    longest any account can have, so that a longer one still fits the count's row."""
+    source = credentials if credentials is not None else getattr(request, "data", request.POST)
+    return str(source.get("username") or "")[:USERNAME_MAX_CHARS]
 
 
 def locked_message() -> str:
@@ -56,7 +66,7 @@ def audit_failed_sign_in(
         return  # not a sign-in over HTTP (a script calling authenticate())
     locked = bool(getattr(request, "axes_locked_out", False))
     record_failed_sign_in(
-        username=str(credentials.get("username") or "")[:150],
+        username=throttled_username(request, credentials),
         address=client_address(request),
         path=request.path[:200],
         checked=getattr(request, "axes_failures_since_start", None) is not None or not locked,

@@ -165,6 +165,7 @@ AXES_RESET_ON_SUCCESS = True
 # A refused attempt during a lockout neither extends it nor grows its row.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "config.login.client_address"
+AXES_USERNAME_CALLABLE = "config.login.throttled_username"
 AXES_LOCKOUT_CALLABLE = "config.login.lockout_response"
 # Successful sign-ins are not kept in axes' own table; failures go to the audit log.
 AXES_DISABLE_ACCESS_LOG = True

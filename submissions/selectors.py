@@ -13,6 +13,8 @@ from workflow.states import APPROVING_ACTIONS, STAGE_ROLE, Role, State
 from workflow.text_rules import whole_number
 
 TEXT_LIST_RELATED = ("department", "created_by")
+# Longer than any title; SQLite refuses a LIKE pattern past 50,000 bytes.
+SEARCH_MAX_CHARS = 200
 
 
 def _as_int(name: str, value: Any) -> int:
@@ -37,6 +39,8 @@ def text_list(authority: Authority, params: dict[str, Any]) -> QuerySet[ProjectT
     if year:
         texts = texts.filter(fiscal_year=_as_int("fiscal_year", year))
     q = (params.get("q") or "").strip()
+    if len(q) > SEARCH_MAX_CHARS:
+        raise InvalidInput({"q": [_("搜索词不能超过 %(n)d 个字符。") % {"n": SEARCH_MAX_CHARS}]})
     if q:
         texts = texts.filter(Q(title__icontains=q) | Q(implementer__icontains=q))
     return texts.order_by("-updated_at", "-id")

@@ -507,6 +507,7 @@ TEXT_LIST_PARAMS = [
     ("fiscal-year-abc", {"fiscal_year": "abc"}, 400),
     ("fiscal-year-float", {"fiscal_year": "2025.5"}, 400),
     ("fiscal-year-underscore", {"fiscal_year": "2_025"}, 400),
+    ("q-longer-than-sqlite-takes", {"q": "换" * 50_001}, 400),
     ("fiscal-year-arabic-indic-digits", {"fiscal_year": "٢٠٢٥"}, 400),
     ("fiscal-year-padded", {"fiscal_year": " 2025"}, 400),
     ("fiscal-year-huge", {"fiscal_year": HUGE_ID}, 400),

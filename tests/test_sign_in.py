@@ -59,6 +59,17 @@ def test_the_limit_th_failure_locks_the_pair_out_even_with_the_right_password(ca
     assert "_auth_user_id" not in client.session
 
 
+@pytest.mark.parametrize("way", WAYS_IN)
+def test_an_overlong_username_is_refused_and_counted_not_a_500(cast, client, way):
+    login = WAYS_IN[way]
+    client.raise_request_exception = False
+    name = "admin" + "长" * 300
+
+    answers = [login(client, name, "wrong").status_code for _ in range(LIMIT)]
+
+    assert answers == [WRONG[way]] * (LIMIT - 1) + [429]
+
+
 def test_the_admin_login_refuses_sixty_guesses_then_the_real_password(cast, client):
     answers = [admin_login(client, "admin", f"guess{n}").status_code for n in range(60)]
 
