@@ -5,7 +5,7 @@ in every department): it changes only here, whatever screen asks, in one transac
 its event on the user's stream naming each field's before and after.
 """
 
-from typing import Any, NoReturn
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from workflow import audit
 from workflow.exceptions import InvalidInput, NotPermitted
 from workflow.permissions import administers
-from workflow.services.attempts import RefusedAttempt, record_refused
+from workflow.services.attempts import refuse_on_account
 
 # What an account is: its name and contact, and its privileges.
 DETAILS = ("username", "first_name", "last_name", "email")
@@ -23,25 +23,6 @@ PRIVILEGES = ("is_active", "is_staff", "is_superuser")
 ACCOUNT_FIELDS = (*DETAILS, *PRIVILEGES)
 CREATE_ACCOUNT = "create_account"
 CHANGE_ACCOUNT = "change_account"
-
-
-def _refuse(action: str, actor: AbstractBaseUser, user: AbstractBaseUser, fields) -> NoReturn:
-    refusal = NotPermitted(_("只有系统管理员可以变更账户的权限。"))
-    record_refused(
-        RefusedAttempt(
-            stream=audit.user_stream(user.pk),
-            source=audit.user_stream(actor.pk),
-            action=action,
-            actor=actor,
-            detail={
-                "user": user.get_username(),
-                "fields": sorted(fields),
-                "reason": refusal.code,
-                "message": refusal.message,
-            },
-        )
-    )
-    raise refusal
 
 
 def _check_fields(changes: dict[str, Any]) -> None:
@@ -104,4 +85,10 @@ def change_account(
             )
             return True
     # Refused: recorded in a transaction of its own, after the one above changed nothing.
-    _refuse(CHANGE_ACCOUNT, actor, user, privileges)
+    refuse_on_account(
+        NotPermitted(_("只有系统管理员可以变更账户的权限。")),
+        action=CHANGE_ACCOUNT,
+        actor=actor,
+        user=user,
+        fields=sorted(privileges),
+    )

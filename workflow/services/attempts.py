@@ -11,7 +11,7 @@ once the window has passed: by the source's next attempt, or by the periodic swe
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from workflow import audit
+from workflow.exceptions import NotPermitted
 from workflow.models import AttemptTally, Outcome
 
 SUMMARY_ACTION = "refusals_summarised"
@@ -159,3 +160,31 @@ def _summarise_one(tally_id: int, cutoff) -> int:
     _summarise(tally)
     AttemptTally.objects.filter(pk=tally.pk).delete()
     return 1
+
+
+def refuse_on_account(
+    refusal: NotPermitted,
+    *,
+    action: str,
+    actor: AbstractBaseUser,
+    user: AbstractBaseUser,
+    department: str = "",
+    **detail: Any,
+) -> NoReturn:
+    """Record a refused change to `user`'s account or roles on their stream, then raise."""
+    record_refused(
+        RefusedAttempt(
+            stream=audit.user_stream(user.pk),
+            source=audit.user_stream(actor.pk),
+            action=action,
+            actor=actor,
+            department=department,
+            detail={
+                "user": user.get_username(),
+                **detail,
+                "reason": refusal.code,
+                "message": refusal.message,
+            },
+        )
+    )
+    raise refusal

@@ -11,7 +11,7 @@ from submissions.models import Department, DepartmentUserObjectPermission
 from workflow import audit
 from workflow.exceptions import InvalidInput, NotPermitted
 from workflow.permissions import administers, role_permission
-from workflow.services.attempts import RefusedAttempt, record_refused
+from workflow.services.attempts import refuse_on_account
 from workflow.states import DEPARTMENT_ROLES, Role
 
 
@@ -21,23 +21,14 @@ def _check_may_grant(
     """Only administrators change roles; a refused attempt is recorded on the user's stream."""
     if administers(actor):
         return
-    refusal = NotPermitted(_("只有系统管理员可以授予或收回角色。"))
-    record_refused(
-        RefusedAttempt(
-            stream=audit.user_stream(user.pk),
-            source=audit.user_stream(actor.pk),
-            action=action,
-            actor=actor,
-            department=department.code if department else "",
-            detail={
-                "user": user.get_username(),
-                "role": str(role)[:64],
-                "reason": refusal.code,
-                "message": refusal.message,
-            },
-        )
+    refuse_on_account(
+        NotPermitted(_("只有系统管理员可以授予或收回角色。")),
+        action=action,
+        actor=actor,
+        user=user,
+        department=department.code if department else "",
+        role=str(role)[:64],
     )
-    raise refusal
 
 
 def _role_and_permission(role: Any, department: Department | None) -> tuple[Role, Permission]:
