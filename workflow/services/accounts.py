@@ -25,6 +25,10 @@ CREATE_ACCOUNT = "create_account"
 CHANGE_ACCOUNT = "change_account"
 
 
+def _not_an_administrator() -> NotPermitted:
+    return NotPermitted(_("只有系统管理员可以变更账户的权限。"))
+
+
 def _check_fields(changes: dict[str, Any]) -> None:
     errors = {name: [_("不能设置此字段。")] for name in changes if name not in ACCOUNT_FIELDS}
     errors.update(
@@ -42,7 +46,7 @@ def create_account(*, actor: AbstractBaseUser | None, user: AbstractBaseUser) ->
     """Save a new account (`user`, not yet saved, its password already set) and record it."""
     granted = [name for name in PRIVILEGES if name != "is_active" and getattr(user, name)]
     if granted and not administers(actor):
-        raise NotPermitted(_("只有系统管理员可以变更账户的权限。"))
+        raise _not_an_administrator()
     with transaction.atomic(durable=True):
         user.save(force_insert=True)
         audit.record(
@@ -86,7 +90,7 @@ def change_account(
             return True
     # Refused: recorded in a transaction of its own, after the one above changed nothing.
     refuse_on_account(
-        NotPermitted(_("只有系统管理员可以变更账户的权限。")),
+        _not_an_administrator(),
         action=CHANGE_ACCOUNT,
         actor=actor,
         user=user,
