@@ -373,19 +373,13 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Deadlines per review stage: {"working_days": n} (Monday to Friday) or {"hours": n}.
-STAGE_DUE = {
-    "dept_review": {"working_days": env_int("DEPT_REVIEW_DUE_WORKING_DAYS", 5)},
-    "finance_review": {"working_days": env_int("FINANCE_REVIEW_DUE_WORKING_DAYS", 5)},
-    "approval": {"working_days": env_int("APPROVAL_DUE_WORKING_DAYS", 3)},
-}
-# After the reminder, how long until the stage's supervisors are told.
+# How long a text may wait at a stage comes from its workflow document (`due_days`, working
+# days); a stage without one gets DEFAULT_DUE_WORKING_DAYS. STAGE_DUE overrides a stage by
+# code with any period workflow.clock.add_period knows, e.g. {"dept_review": {"hours": 7}}.
+DEFAULT_DUE_WORKING_DAYS = env_int("DEFAULT_DUE_WORKING_DAYS", 5)
+STAGE_DUE: dict[str, dict[str, int]] = {}
+# After the reminder, how long until the stage's supervisors (its `supervisor_role`) are told.
 ESCALATE_AFTER = {"working_days": env_int("ESCALATE_AFTER_WORKING_DAYS", 2)}
-# The group whose members are told when a stage is overdue.
-STAGE_SUPERVISOR_GROUP = {
-    "dept_review": "dept_review_supervisor",
-    "finance_review": "finance_review_supervisor",
-    "approval": "approval_supervisor",
-}
 
 # Each audit checkpoint is also appended here, outside the database.
 AUDIT_CHECKPOINT_FILE = Path(

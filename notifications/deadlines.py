@@ -10,18 +10,26 @@ from django.conf import settings
 from notifications.models import StageVisit
 from submissions.models import ProjectText
 from workflow.clock import add_period, db_now
-from workflow.states import REVIEW_STATES
+from workflow.definitions import StageSpec
 
 
-def move(text: ProjectText, at: datetime) -> None:
+def period_of(stage: StageSpec) -> dict[str, int]:
+    """How long a text may wait at a stage: the document's `due_days` (working days), unless
+    STAGE_DUE names the stage (an operator's override, in any unit add_period knows)."""
+    return settings.STAGE_DUE.get(stage.code) or {
+        "working_days": stage.due_days or settings.DEFAULT_DUE_WORKING_DAYS
+    }
+
+
+def move(text: ProjectText, at: datetime, entering: StageSpec | None) -> None:
     """Close the text's open visit, and open one if it entered a review stage."""
     StageVisit.objects.filter(text=text, left_at__isnull=True).update(left_at=at)
-    if text.state in REVIEW_STATES:
+    if entering is not None:
         entered = db_now()
-        due = add_period(entered, settings.STAGE_DUE[text.state])
+        due = add_period(entered, period_of(entering))
         StageVisit.objects.create(
             text=text,
-            stage=text.state,
+            stage=entering.code,
             revision=text.revision,
             entered_at=entered,
             due_at=due,

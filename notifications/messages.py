@@ -7,18 +7,40 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from notifications.models import Notification
-from workflow.states import State
+from submissions.lifecycle import FixedAction
+from workflow.machine import catalog
 
+# Fixed actions and events; a stage's approval (any approve action) is `_approved`.
 SENTENCES = {
-    "submit": lambda: _("%(actor)s 提交了《%(title)s》，等待部门审核。"),
-    "dept_approve": lambda: _("%(actor)s 部门审核通过了《%(title)s》，等待财政审核。"),
-    "finance_approve": lambda: _("%(actor)s 财政审核通过了《%(title)s》，等待审批。"),
-    "approve": lambda: _("%(actor)s 批准了《%(title)s》。"),
+    "submit": lambda: _("%(actor)s 提交了《%(title)s》，等待%(next)s。"),
+    "approve_to_stage": lambda: _("%(actor)s %(done)s了《%(title)s》，等待%(next)s。"),
+    "approved": lambda: _("%(actor)s 批准了《%(title)s》。"),
     "return": lambda: _("%(actor)s 退回了《%(title)s》，理由：%(comment)s"),
     "reject": lambda: _("%(actor)s 对《%(title)s》作出不予立项决定，理由：%(comment)s"),
     "remind": lambda: _("《%(title)s》在“%(stage)s”阶段已到处理期限，请尽快处理。"),
     "escalate": lambda: _("《%(title)s》在“%(stage)s”阶段逾期未处理，请督办。"),
+    "add_signer": lambda: _("%(actor)s 请您在“%(stage)s”阶段加签《%(title)s》。"),
 }
+
+
+def _stage_name(notification: Notification) -> str:
+    """The stage's name in the reader's language (built-in names are translated; a loaded
+    workflow's names are the county's own words)."""
+    code = notification.stage
+    if not code:
+        return ""
+    version_id = getattr(getattr(notification.text, "route", None), "version_id", None)
+    return _(catalog().stage_name(code, version_id))
+
+
+def _template(notification: Notification):
+    kind = notification.kind
+    if kind in SENTENCES:
+        return SENTENCES[kind]
+    if kind in FixedAction.values:
+        return None
+    # A stage's approval: on to the next stage, or approved at the last.
+    return SENTENCES["approve_to_stage"] if notification.stage else SENTENCES["approved"]
 
 
 # Long enough for any action's sentence with a full title; short enough for a mail client's list.
@@ -47,16 +69,31 @@ def text_link(text_id: int) -> str:
 def sentence(notification: Notification) -> str:
     """What happened, in the active language. The reason keeps its line breaks (pages and the
     API show it as written); e-mail makes its subject one line with `one_line`."""
-    template = SENTENCES.get(notification.kind)
+    template = _template(notification)
     if template is None:
         return notification.kind
-    stage = State(notification.stage).label if notification.stage in State.values else ""
+    actor = notification.actor_name or _("系统")
+    if notification.on_behalf_of_name:
+        actor = _("%(actor)s（代 %(principal)s）") % {
+            "actor": actor,
+            "principal": notification.on_behalf_of_name,
+        }
+    stage = _stage_name(notification)
     return template() % {
-        "actor": notification.actor_name or _("系统"),
+        "actor": actor,
         "title": notification.text.title,
         "comment": notification.comment,
         "stage": stage,
+        # "等待待审批" is never right: a stage named 待X is waited for as X.
+        "next": stage[1:] if stage.startswith("待") else stage,
+        "done": _done(notification),
     }
+
+
+def _done(notification: Notification) -> str:
+    from workflow.policy import action_label
+
+    return action_label(notification.kind)
 
 
 def email(notification: Notification) -> tuple[str, str]:

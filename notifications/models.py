@@ -25,6 +25,10 @@ class OutboxMessage(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
+    # A delegate's action names both people (委托): whom the actor acted for.
+    on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     # When it was last handed to the broker (null: not yet, or the broker was down).
@@ -60,6 +64,7 @@ class Notification(models.Model):
     stage = models.CharField(max_length=32, blank=True)
     text = models.ForeignKey("submissions.ProjectText", on_delete=models.CASCADE, related_name="+")
     actor_name = models.CharField(max_length=150, blank=True)
+    on_behalf_of_name = models.CharField(max_length=150, blank=True)
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)

@@ -40,6 +40,7 @@ def queue(
     recipient_ids: Iterable[int],
     comment: str = "",
     stage: str = "",
+    on_behalf_of=None,
 ) -> list[int]:
     """Write one outbox row per recipient (never the actor) and relay them after commit.
 
@@ -53,6 +54,7 @@ def queue(
             stage=stage,
             text=text,
             actor_id=actor_id,
+            on_behalf_of=on_behalf_of,
             comment=comment,
         )
         for uid in sorted(set(recipient_ids) - {actor_id})
@@ -138,7 +140,7 @@ def deliver(outbox_id: int) -> Notification | None:
     with transaction.atomic():
         message = (
             OutboxMessage.objects.select_for_update(of=("self",))
-            .select_related("actor", "recipient")
+            .select_related("actor", "recipient", "on_behalf_of")
             .filter(pk=outbox_id)
             .first()
         )
@@ -154,6 +156,9 @@ def deliver(outbox_id: int) -> Notification | None:
             stage=message.stage,
             text_id=message.text_id,
             actor_name=message.actor.get_username() if message.actor else "",
+            on_behalf_of_name=(
+                message.on_behalf_of.get_username() if message.on_behalf_of else ""
+            ),
             comment=message.comment,
         )
         message.delivered_at = timezone.now()

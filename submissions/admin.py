@@ -22,9 +22,10 @@ from django.views.decorators.debug import sensitive_post_parameters
 from submissions.models import Department, DepartmentUserObjectPermission
 from workflow import services
 from workflow.exceptions import WorkflowError
-from workflow.permissions import ROLE_BY_CODENAME, Authority
+from workflow.permissions import Authority, role_of_permission
+from workflow.vocabulary import role_label
 from workflow.services.accounts import ACCOUNT_FIELDS, PRIVILEGES
-from workflow.states import Role
+from workflow.machine import catalog
 
 User = get_user_model()
 
@@ -36,7 +37,7 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 
 class RoleGrantForm(forms.ModelForm):
-    role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
+    role = forms.ChoiceField(label=_("角色"), choices=())
     department = forms.ModelChoiceField(
         label=_("部门"),
         queryset=Department.objects.all(),
@@ -47,6 +48,13 @@ class RoleGrantForm(forms.ModelForm):
     class Meta:
         model = DepartmentUserObjectPermission
         fields = ["user"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The built-in roles and every role a loaded workflow declares.
+        self.fields["role"].choices = [
+            (role, role_label(role)) for role in catalog().role_scopes
+        ]
 
 
 @admin.register(DepartmentUserObjectPermission)
@@ -59,14 +67,13 @@ class RoleGrantAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("角色"))
     def role(self, grant: DepartmentUserObjectPermission) -> str:
-        role = ROLE_BY_CODENAME.get(grant.permission.codename)
-        return role.label if role else grant.permission.codename
+        return role_label(role_of_permission(grant.permission.codename) or "")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return (
             super()
             .get_queryset(request)
-            .filter(permission__codename__in=list(ROLE_BY_CODENAME))
+            .filter(permission__codename__startswith="act_as_")
             .select_related("user", "permission", "content_object")
         )
 
@@ -111,7 +118,7 @@ class RoleGrantAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse(changelist))
 
     def delete_model(self, request: HttpRequest, obj: DepartmentUserObjectPermission) -> None:
-        role = ROLE_BY_CODENAME[obj.permission.codename]
+        role = role_of_permission(obj.permission.codename)
         self._call(request, services.revoke_role, obj.user, role, obj.content_object)
 
     @admin.action(description=_("收回所选授权"))
@@ -148,7 +155,7 @@ class WorkflowUserAdmin(UserAdmin):
 
     @admin.display(description=_("角色"))
     def roles(self, user: Any) -> str:
-        return "、".join(str(role.label) for role in Authority.of(user).roles)
+        return "、".join(role_label(role) for role in Authority.of(user).roles)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))

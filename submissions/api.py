@@ -31,9 +31,8 @@ from submissions.serializers import (
 from workflow import services
 from workflow.exceptions import InvalidInput
 from workflow.permissions import Authority
-from workflow.policy import available_actions
+from workflow.policy import TextFacts, available_actions, progress
 from workflow.selectors import text_history
-from workflow.states import Action
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 IMPORT_BODY = {
@@ -57,9 +56,12 @@ def body_of(request: Request) -> dict[str, Any]:
 
 
 def detail_response(request: Request, text: ProjectText, status_code: int = 200) -> Response:
-    actions = available_actions(authority_of(request), text)
-    serializer = TextDetailSerializer(text, context={"available_actions": actions})
-    return Response(serializer.data, status=status_code)
+    facts = TextFacts.of(text)
+    context = {
+        "available_actions": available_actions(authority_of(request), text, facts),
+        "stage_progress": progress(text, facts),
+    }
+    return Response(TextDetailSerializer(text, context=context).data, status=status_code)
 
 
 TEXT_FILTERS = [
@@ -123,18 +125,36 @@ class TextAction(GenericAPIView):
     @extend_schema(
         request=ActionSerializer,
         responses=TextDetailSerializer,
-        parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH, enum=Action.values)],
+        parameters=[
+            OpenApiParameter(
+                "action",
+                str,
+                OpenApiParameter.PATH,
+                description="submit, withdraw, return, reject, add_signer, or the approve "
+                "action of the text's current stage (e.g. dept_approve)",
+            )
+        ],
     )
     def post(self, request: Request, pk: int, action: str) -> Response:
         data = body_of(request)
-        text = services.perform_action(
-            actor=request.user,
-            text_id=pk,
-            action=action,
-            version=data.get("version"),
-            comment=data.get("comment", ""),
-            section=data.get("section", ""),
-        )
+        if action == "add_signer":
+            text = services.add_signer(
+                actor=request.user,
+                text_id=pk,
+                version=data.get("version"),
+                user=data.get("user"),
+                comment=data.get("comment", ""),
+            )
+        else:
+            text = services.perform_action(
+                actor=request.user,
+                text_id=pk,
+                action=action,
+                version=data.get("version"),
+                comment=data.get("comment", ""),
+                section=data.get("section", ""),
+                on_behalf_of=data.get("on_behalf_of"),
+            )
         return detail_response(request, text)
 
 

@@ -15,10 +15,10 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, transition
+from django_fsm import RETURN_VALUE, FSMField, transition
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from workflow.states import REVIEW_STATES, TRANSITIONS, Role, State
+from submissions.lifecycle import FixedState
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -36,9 +36,9 @@ class Department(models.Model):
         ordering = ["code"]
         verbose_name = _("部门")
         verbose_name_plural = _("部门")
-        # One permission per role: held globally it covers every department, held on a
+        # Each role has a permission `act_as_<role>` on Department (created with the role,
+        # see workflow.permissions): held globally it covers every department, held on a
         # Department object (a guardian grant) it covers that department only.
-        permissions = [(f"act_as_{role.value}", f"Act as {role.value}") for role in Role]
 
     def __str__(self) -> str:
         return self.name
@@ -72,9 +72,10 @@ class ProjectText(TextContent):
     department = models.ForeignKey(
         Department, on_delete=models.PROTECT, related_name="texts", verbose_name=_("部门")
     )
-    state = FSMField(
-        _("状态"), default=State.DRAFT, choices=State.choices, protected=True, db_index=True
-    )
+    # A fixed state (submissions.lifecycle) or a stage code of the workflow version the
+    # text follows; which changes are allowed is the workflow's to say (and the database's,
+    # by a trigger that consults the text's pinned version: workflow migration 0007).
+    state = FSMField(_("状态"), default=FixedState.DRAFT, protected=True, db_index=True)
     # Optimistic lock: every write bumps it and every write must name the one it saw.
     version = models.PositiveIntegerField(_("版本"), default=1)
     # Number of the last submitted revision (0: never submitted).
@@ -96,48 +97,16 @@ class ProjectText(TextContent):
             models.Index(fields=["department", "state"]),
             models.Index(fields=["state", "entered_state_at"]),
         ]
-        triggers = [
-            # queryset.update() bypasses django-fsm; the database refuses what the machine does.
-            pgtrigger.FSM(
-                name="state_follows_the_machine",
-                field="state",
-                transitions=[(a.value, b.value) for a, b in TRANSITIONS],
-            ),
-        ]
 
     def __str__(self) -> str:
         return self.title
 
-    # The transitions. The service checks permission, separation of duties and version
-    # before it calls one: django-fsm does not check `permission` on a call.
-
-    @transition(field=state, source=[State.DRAFT, State.RETURNED], target=State.DEPT_REVIEW)
-    def submit(self) -> None:
-        pass
-
-    @transition(field=state, source=State.DEPT_REVIEW, target=State.DRAFT)
-    def withdraw(self) -> None:
-        pass
-
-    @transition(field=state, source=State.DEPT_REVIEW, target=State.FINANCE_REVIEW)
-    def dept_approve(self) -> None:
-        pass
-
-    @transition(field=state, source=State.FINANCE_REVIEW, target=State.APPROVAL)
-    def finance_approve(self) -> None:
-        pass
-
-    @transition(field=state, source=State.APPROVAL, target=State.APPROVED)
-    def approve(self) -> None:
-        pass
-
-    @transition(field=state, source=list(REVIEW_STATES), target=State.RETURNED)
-    def return_to_drafter(self) -> None:
-        pass
-
-    @transition(field=state, source=list(REVIEW_STATES), target=State.REJECTED)
-    def reject(self) -> None:
-        pass
+    # The one transition: the workflow service decides where a text may go (from the version
+    # it follows) and checks who may take it before it calls this; django-fsm does not
+    # check `permission` on a call.
+    @transition(field=state, source="*", target=RETURN_VALUE())
+    def move_to(self, state: str) -> str:
+        return state
 
 
 class Revision(TextContent):

@@ -2,17 +2,19 @@
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from submissions.lifecycle import FIXED_STATES
 from submissions.models import ProjectText, Revision
 from workflow.exceptions import InvalidInput, NotVisible
+from workflow.machine import catalog
 from workflow.models import Decision
-from workflow.permissions import Authority, visible_texts
-from workflow.states import APPROVING_ACTIONS, STAGE_ROLE, Role, State
+from workflow.permissions import Authority
+from workflow.policy import visible_texts, waiting_for
 from workflow.text_rules import whole_number
 
-TEXT_LIST_RELATED = ("department", "created_by")
+TEXT_LIST_RELATED = ("department", "created_by", "route")
 # Longer than any title; SQLite refuses a LIKE pattern past 50,000 bytes.
 SEARCH_MAX_CHARS = 200
 
@@ -26,10 +28,11 @@ def _as_int(name: str, value: Any) -> int:
 
 def text_list(authority: Authority, params: dict[str, Any]) -> QuerySet[ProjectText]:
     """Visible texts, filtered by `state`, `department` (code), `fiscal_year` and `q`."""
-    texts = visible_texts(authority).select_related(*TEXT_LIST_RELATED)
+    known = catalog()
+    texts = visible_texts(authority, known=known).select_related(*TEXT_LIST_RELATED)
     state = params.get("state")
     if state:
-        if state not in State.values:
+        if not isinstance(state, str) or state not in known.all_states:
             raise InvalidInput({"state": [_("未知状态：%(s)s") % {"s": state}]})
         texts = texts.filter(state=state)
     department = params.get("department")
@@ -47,35 +50,12 @@ def text_list(authority: Authority, params: dict[str, Any]) -> QuerySet[ProjectT
 
 
 def inbox(authority: Authority) -> QuerySet[ProjectText]:
-    """Texts waiting for this user's action, oldest first.
-
-    A reviewer's texts at their stage that separation of duties lets them act on, and a
-    drafter's texts that were returned to them.
-    """
-    user = authority.user
-    wrote_it = Exists(
-        ProjectText.authors.through.objects.filter(projecttext_id=OuterRef("pk"), user_id=user.pk)
+    """Texts waiting for this user's action, oldest first (`workflow.policy.waiting_for`)."""
+    return (
+        waiting_for(authority)
+        .select_related(*TEXT_LIST_RELATED)
+        .order_by("entered_state_at", "id")
     )
-    approved_it = Exists(
-        Decision.objects.filter(
-            text_id=OuterRef("pk"),
-            revision__number=OuterRef("revision"),
-            actor_id=user.pk,
-            action__in=APPROVING_ACTIONS,
-        )
-    )
-    waiting = Q(pk__in=[])
-    for stage, role in STAGE_ROLE.items():
-        scope = authority.scope(role)
-        if scope:
-            waiting |= Q(state=stage) & scope.department_filter() & ~Q(wrote_it)
-    drafter = authority.scope(Role.DRAFTER)
-    if drafter:
-        waiting |= Q(state=State.RETURNED) & drafter.department_filter()
-    texts = visible_texts(authority).filter(waiting)
-    if any(authority.scope(role) for role in STAGE_ROLE.values()):
-        texts = texts.exclude(Q(state__in=list(STAGE_ROLE)) & Q(approved_it))
-    return texts.select_related(*TEXT_LIST_RELATED).order_by("entered_state_at", "id")
 
 
 def text_detail(authority: Authority, text_id: Any) -> ProjectText:
@@ -108,7 +88,7 @@ def revision_of(text: ProjectText, number: Any) -> Revision:
 def revision_last_seen_by_stage(text: ProjectText) -> int | None:
     """The newest earlier revision that the text's current stage already decided on (the
     one it returned), so that its reviewer sees what changed since; None if it has none."""
-    if text.state not in STAGE_ROLE:
+    if text.state in FIXED_STATES:
         return None
     return (
         Decision.objects.filter(text=text, stage=text.state, revision__number__lt=text.revision)

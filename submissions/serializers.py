@@ -4,6 +4,7 @@ workflow service, so that its rules hold for the API, the pages and the commands
 from rest_framework import serializers
 
 from submissions.models import AMOUNT_MAX_DIGITS, AMOUNT_PLACES, Department, ProjectText, Revision
+from submissions.templatetags.budget import text_state
 from workflow.models import AuditEvent, Decision
 
 SECTION_OUTPUT = (
@@ -29,11 +30,14 @@ class DepartmentSerializer(serializers.ModelSerializer):
 class TextSerializer(serializers.ModelSerializer):
     department = serializers.SlugRelatedField(slug_field="code", read_only=True)
     department_name = serializers.CharField(source="department.name", read_only=True)
-    state_display = serializers.CharField(source="get_state_display", read_only=True)
+    state_display = serializers.SerializerMethodField()
     created_by = serializers.CharField(source="created_by.username", read_only=True)
     amount = serializers.DecimalField(
         max_digits=AMOUNT_MAX_DIGITS, decimal_places=AMOUNT_PLACES, read_only=True
     )
+
+    def get_state_display(self, text: ProjectText) -> str:
+        return text_state(text)
 
     class Meta:
         model = ProjectText
@@ -56,13 +60,17 @@ class TextSerializer(serializers.ModelSerializer):
 
 class TextDetailSerializer(TextSerializer):
     available_actions = serializers.SerializerMethodField()
+    stage_progress = serializers.SerializerMethodField()
 
     class Meta(TextSerializer.Meta):
-        fields = [*TextSerializer.Meta.fields, "available_actions"]
+        fields = [*TextSerializer.Meta.fields, "available_actions", "stage_progress"]
         read_only_fields = fields
 
     def get_available_actions(self, text: ProjectText) -> list[str]:
         return self.context["available_actions"]
+
+    def get_stage_progress(self, text: ProjectText) -> dict | None:
+        return self.context.get("stage_progress")
 
 
 class TextWriteSerializer(serializers.Serializer):
@@ -86,14 +94,30 @@ class ActionSerializer(serializers.Serializer):
     version = serializers.IntegerField()
     comment = serializers.CharField(required=False, allow_blank=True)
     section = serializers.CharField(required=False, allow_blank=True)
+    on_behalf_of = serializers.CharField(
+        required=False, help_text="a delegate acting for several people: whom this is for"
+    )
+    user = serializers.CharField(required=False, help_text="add_signer: whom to add")
 
 
 class DecisionSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor.username")
+    on_behalf_of = serializers.CharField(
+        source="on_behalf_of.username", default=None, allow_null=True
+    )
 
     class Meta:
         model = Decision
-        fields = ["stage", "action", "actor", "comment", "section", "decided_at"]
+        fields = [
+            "stage",
+            "action",
+            "actor",
+            "on_behalf_of",
+            "lane",
+            "comment",
+            "section",
+            "decided_at",
+        ]
 
 
 class RevisionSerializer(serializers.ModelSerializer):
@@ -115,6 +139,7 @@ class AuditEventSerializer(serializers.ModelSerializer):
     from_state = serializers.SerializerMethodField()
     to_state = serializers.SerializerMethodField()
     department = serializers.SerializerMethodField()
+    on_behalf_of = serializers.SerializerMethodField()
 
     class Meta:
         model = AuditEvent
@@ -122,6 +147,7 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "id",
             "at",
             "actor",
+            "on_behalf_of",
             "action",
             "outcome",
             "text",
@@ -139,6 +165,11 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
     def get_actor(self, event: AuditEvent) -> str | None:
         return _blank_to_none(event.actor_name)
+
+    def get_on_behalf_of(self, event: AuditEvent) -> str | None:
+        """Whom a delegate acted for (委托): the history names both people."""
+        detail = event.detail if isinstance(event.detail, dict) else {}
+        return detail.get("on_behalf_of") or None
 
     def get_from_state(self, event: AuditEvent) -> str | None:
         return _blank_to_none(event.from_state)

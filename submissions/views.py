@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -31,15 +32,10 @@ from workflow.models import Outcome
 from workflow.permissions import Authority
 from workflow.policy import available_actions, may_edit
 from workflow.selectors import text_history
-from workflow.states import (
-    ACTIONS_NEEDING_REASON,
-    APPROVING_ACTIONS,
-    EDITABLE_STATES,
-    STAGE_APPROVAL,
-    Action,
-    Role,
-    State,
-)
+from submissions.lifecycle import EDITABLE_STATES, FixedAction
+from workflow.machine import catalog
+from workflow.states import ACTIONS_NEEDING_REASON, Role
+from workflow.vocabulary import state_label
 
 PAGE_SIZE = 50
 HOME_SIZE = 20
@@ -47,16 +43,31 @@ HOME_SIZE = 20
 # saved on every request, the file is not.
 IMPORT_SESSION_KEY = "import_upload"
 
-# The words on the buttons (DESIGN.md, "Pages"): every review stage approves with 通过.
+# The words on the buttons (DESIGN.md, "Pages"): every review stage approves with 通过, the
+# last one with 批准.
 BUTTON_LABELS = {
-    Action.SUBMIT: pgettext_lazy("button", "提交"),
-    Action.WITHDRAW: pgettext_lazy("button", "撤回"),
-    Action.DEPT_APPROVE: pgettext_lazy("button", "通过"),
-    Action.FINANCE_APPROVE: pgettext_lazy("button", "通过"),
-    Action.APPROVE: pgettext_lazy("button", "批准"),
-    Action.RETURN: pgettext_lazy("button", "退回"),
-    Action.REJECT: pgettext_lazy("button", "不予立项"),
+    FixedAction.SUBMIT: pgettext_lazy("button", "提交"),
+    FixedAction.WITHDRAW: pgettext_lazy("button", "撤回"),
+    FixedAction.RETURN: pgettext_lazy("button", "退回"),
+    FixedAction.REJECT: pgettext_lazy("button", "不予立项"),
+    "add_signer": pgettext_lazy("button", "加签"),
 }
+PASS_LABEL = pgettext_lazy("button", "通过")
+FINAL_LABEL = pgettext_lazy("button", "批准")
+
+
+def _button_label(action: str, text: ProjectText) -> str:
+    if action in BUTTON_LABELS:
+        return BUTTON_LABELS[action]
+    machine = catalog().machine(_version_of(text)) if _version_of(text) else catalog().current
+    return FINAL_LABEL if machine.approves_finally(action) else PASS_LABEL
+
+
+def _version_of(text: ProjectText) -> int | None:
+    try:
+        return text.route.version_id
+    except ObjectDoesNotExist:
+        return None
 
 
 def _status(error: WorkflowError) -> int:
@@ -122,7 +133,7 @@ def text_list(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "texts": page.object_list,
-        "states": State.choices,
+        "states": [(state, state_label(state)) for state in catalog().all_states],
         "params": params,
         "may_draft": bool(authority.scope(Role.DRAFTER)),
     }
@@ -141,12 +152,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
         ).values_list("text_id", "due_at")
     )
     now = timezone.now()
+    known = catalog()
     rows = [
         {
             "text": text,
             "days": (now - text.entered_state_at).days,
             "due_at": due.get(text.pk),
-            "approvable": text.state in STAGE_APPROVAL,
+            "approvable": known.approve_action_at(text.state, _version_of(text)) is not None,
         }
         for text in texts
     ]
@@ -164,10 +176,10 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
         try:
             text = selectors.text_detail(authority, raw_id)
             result["id"], result["title"] = text.pk, text.title
-            action = STAGE_APPROVAL.get(text.state)
+            action = catalog().approve_action_at(text.state, _version_of(text))
             if action is None:
                 result["reason"] = _("当前状态“%(state)s”下不能通过。") % {
-                    "state": text.get_state_display()
+                    "state": state_label(text.state)
                 }
             else:
                 services.perform_action(
@@ -200,14 +212,15 @@ def _as_int(value: Any) -> Any:
 
 def _action_forms(authority: Authority, text: ProjectText) -> list[dict[str, Any]]:
     forms = []
-    for name in available_actions(authority, text):
-        action = Action(name)
+    for action in available_actions(authority, text):
+        if action == "add_signer":
+            continue  # needs a person to name: offered by its own form
         forms.append(
             {
-                "action": action.value,
-                "label": BUTTON_LABELS[action],
+                "action": action,
+                "label": _button_label(action, text),
                 "needs_reason": action in ACTIONS_NEEDING_REASON,
-                "takes_comment": action in APPROVING_ACTIONS,
+                "takes_comment": action not in FixedAction.values,
             }
         )
     return forms
@@ -329,7 +342,7 @@ def text_edit(request: HttpRequest, pk: int) -> HttpResponse:
     authority = authority_of(request)
     text = _visible_text(authority, pk)
     if text.state not in EDITABLE_STATES:
-        message = _("“%(state)s”状态的文本不能编辑。") % {"state": text.get_state_display()}
+        message = _("“%(state)s”状态的文本不能编辑。") % {"state": state_label(text.state)}
         return _error_page(request, message, 409)
     if not may_edit(authority, text):
         return _error_page(request, _("只有本部门的编制人或被授权人可以编辑。"), 403)

@@ -20,6 +20,7 @@ from submissions.models import ProjectText
 from tests.factories import act, make_user
 from workflow import audit, services
 from workflow.clock import add_period, db_now
+from workflow.machine import catalog
 from workflow.models import AuditEvent
 from workflow.services import sweep_deadlines
 from workflow.states import Role
@@ -31,6 +32,11 @@ LOCAL = ZoneInfo(settings.TIME_ZONE)
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+def builtin_stage(code: str):
+    """A stage of the built-in workflow, as its document (loaded by migration) says."""
+    return catalog().machines[0].stage(code)
 
 
 def open_visit(text) -> StageVisit:
@@ -71,7 +77,7 @@ def under_review(cast) -> ProjectText:
 @pytest.fixture
 def supervisor(db):
     """A member of the dept_review stage's supervisor group, and someone outside it."""
-    group = Group.objects.create(name=settings.STAGE_SUPERVISOR_GROUP["dept_review"])
+    group = Group.objects.create(name=builtin_stage("dept_review").supervisor_role)
     boss = make_user("dept_supervisor")
     boss.groups.add(group)
     make_user("bystander")
@@ -89,7 +95,8 @@ def test_entering_a_review_stage_opens_a_visit_due_per_the_stages_setting(cast, 
 
     assert visit.stage == stage
     assert visit.revision == text.revision
-    assert visit.due_at == add_period(visit.entered_at, settings.STAGE_DUE[stage])
+    due_days = builtin_stage(stage).due_days
+    assert visit.due_at == add_period(visit.entered_at, {"working_days": due_days})
     assert visit.escalate_at == add_period(visit.due_at, settings.ESCALATE_AFTER)
     assert (visit.reminded_at, visit.escalated_at) == (None, None)
 
@@ -323,7 +330,8 @@ def test_the_next_stages_visit_has_its_own_due_time_and_assignees(cast, under_re
     act(cast.org_reviewer, under_review, "dept_approve")
     new = open_visit(under_review)
     assert new.stage == "finance_review"
-    assert new.due_at == add_period(new.entered_at, settings.STAGE_DUE["finance_review"])
+    due_days = builtin_stage("finance_review").due_days
+    assert new.due_at == add_period(new.entered_at, {"working_days": due_days})
 
     assert sweep_deadlines(now=new.due_at - SECOND) == 0
     assert sweep_deadlines(now=new.due_at) == 1

@@ -373,6 +373,8 @@ def test_the_inbox_lists_waiting_texts_with_checkboxes(cast, client):
 def test_bulk_approve_reports_what_was_approved_and_what_was_refused(cast, client):
     ok = [cast.text_in("dept_review", title=f"可通过{i}") for i in range(2)]
     services.grant_role(actor=None, user=cast.org_reviewer, role=Role.DRAFTER, department=cast.org)
+    # Someone else can review what org_reviewer wrote: the stage stays reachable.
+    make_user("org_reviewer_2", Role.DEPT_REVIEWER, cast.org)
     own = make_text(cast.org_reviewer, cast.org, title="自己写的")
     act(cast.org_reviewer, own, "submit")
     own = ProjectText.objects.get(pk=own.pk)

@@ -45,6 +45,8 @@ def test_a_co_drafter_sees_only_the_text_shared_with_them(cast, api):
 
 
 def test_a_co_drafter_may_not_review_the_text_they_edited(cast):
+    # Another reviewer of org: the stage stays reachable without the co-drafter.
+    make_user("org_reviewer_2", Role.DEPT_REVIEWER, cast.org)
     text = cast.text()
     grant_text_access(
         actor=cast.org_drafter, user=cast.org_reviewer, text_id=text.pk, access="change"

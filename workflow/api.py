@@ -51,13 +51,14 @@ class Me(APIView):
     def get(self, request: Request) -> Response:
         authority = authority_of(request)
         departments = {d.pk: d.code for d in authority.departments()}
-        scopes = {
-            role.value: "all"
-            if scope.everywhere
-            else sorted(departments[i] for i in scope.department_ids)
-            for role, scope in authority.scopes.items()
-            if scope
-        }
+        scopes = {}
+        for role in authority.roles:
+            scope = authority.scope(role)
+            scopes[role] = (
+                "all"
+                if scope.everywhere
+                else sorted(departments[i] for i in scope.department_ids if i in departments)
+            )
         user = request.user
         return Response(
             {
@@ -65,7 +66,7 @@ class Me(APIView):
                 "username": user.get_username(),
                 "name": user.get_full_name(),
                 "is_superuser": user.is_superuser,
-                "roles": [role.value for role in authority.roles],
+                "roles": list(authority.roles),
                 "scopes": scopes,
                 "departments": sorted(departments.values()),
             }

@@ -6,7 +6,6 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from workflow.states import Action, State
 
 
 class Decision(models.Model):
@@ -18,9 +17,16 @@ class Decision(models.Model):
     revision = models.ForeignKey(
         "submissions.Revision", on_delete=models.PROTECT, related_name="decisions"
     )
-    stage = models.CharField(max_length=32, choices=State.choices)
-    action = models.CharField(max_length=32, choices=Action.choices)
+    # A stage code of the text's workflow version, and the action taken there.
+    stage = models.CharField(max_length=32)
+    action = models.CharField(max_length=32)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The lane (role) an approval counted in, at a stage with several lanes or a quorum.
+    lane = models.CharField(max_length=64, blank=True)
+    # A delegate (委托) acts for someone: the decision counts as theirs, and names both.
+    on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
     comment = models.TextField(blank=True)
     # The section a comment points at (a field name such as "funding"), if any.
     section = models.CharField(max_length=32, blank=True)
@@ -30,7 +36,10 @@ class Decision(models.Model):
         ordering = ["decided_at", "id"]
         verbose_name = _("审核意见")
         verbose_name_plural = _("审核意见")
-        indexes = [models.Index(fields=["revision", "actor"])]
+        indexes = [
+            models.Index(fields=["revision", "actor"]),
+            models.Index(fields=["text", "stage"]),
+        ]
         triggers = [
             pgtrigger.Protect(
                 name="decisions_are_immutable", operation=pgtrigger.Update | pgtrigger.Delete
@@ -222,3 +231,200 @@ class AuditVerification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'FAILED'}"
+
+
+# Workflow definitions (DESIGN.md, "Routing as data"). A version is immutable once loaded:
+# its document, stages, lanes and transitions never change, so the machine derived from
+# it can be cached for the life of a process.
+
+
+class Workflow(models.Model):
+    code = models.CharField(_("代码"), max_length=64, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+
+    class Meta:
+        db_table = "workflow_definition"
+        ordering = ["code"]
+        verbose_name = _("审批流程")
+        verbose_name_plural = _("审批流程")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class WorkflowVersion(models.Model):
+    workflow = models.ForeignKey(Workflow, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField(_("版本号"))
+    # The canonical document (workflow.definitions.Definition.as_document()).
+    document = models.JSONField()
+    created_at = models.DateTimeField(_("发布时间"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    class Meta:
+        db_table = "workflow_version"
+        ordering = ["workflow", "-number"]
+        verbose_name = _("流程版本")
+        verbose_name_plural = _("流程版本")
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "number"], name="one_version_per_number")
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="workflow_versions_are_immutable",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workflow.code} v{self.number}"
+
+
+class Stage(models.Model):
+    version = models.ForeignKey(WorkflowVersion, on_delete=models.PROTECT, related_name="stages")
+    position = models.PositiveSmallIntegerField()
+    code = models.CharField(max_length=32)
+    name = models.CharField(max_length=100)
+    approve_action = models.CharField(max_length=32)
+    # The stage applies only to texts of at least this amount (`when: amount_at_least`).
+    amount_at_least = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    due_days = models.PositiveSmallIntegerField(null=True)
+    supervisor_role = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        db_table = "workflow_stage"
+        ordering = ["version", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "code"], name="one_stage_per_code"),
+            models.UniqueConstraint(
+                fields=["version", "approve_action"], name="one_stage_per_approve_action"
+            ),
+            models.UniqueConstraint(fields=["version", "position"], name="one_stage_per_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} {self.code}"
+
+
+class Lane(models.Model):
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="lanes")
+    position = models.PositiveSmallIntegerField()
+    role = models.CharField(max_length=64)
+    # Distinct people needed; null means `all`: every eligible holder when the stage begins.
+    quorum = models.PositiveSmallIntegerField(null=True)
+
+    class Meta:
+        db_table = "workflow_lane"
+        ordering = ["stage", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["stage", "role"], name="one_lane_per_role"),
+            models.CheckConstraint(
+                condition=models.Q(quorum__isnull=True) | models.Q(quorum__gte=1),
+                name="quorum_is_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stage} {self.role}"
+
+
+class Transition(models.Model):
+    """A state change the version allows: the database trigger on project texts consults
+    these rows for the text's pinned version."""
+
+    version = models.ForeignKey(
+        WorkflowVersion, on_delete=models.PROTECT, related_name="transitions"
+    )
+    from_state = models.CharField(max_length=32)
+    to_state = models.CharField(max_length=32)
+
+    class Meta:
+        db_table = "workflow_transition"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "from_state", "to_state"], name="one_transition_per_pair"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version}: {self.from_state} → {self.to_state}"
+
+
+class Route(models.Model):
+    """Which workflow version a text follows: pinned at each submit, moved only by
+    `migrate_workflow`. While it waits at a stage, how many people each `all` lane needed
+    when the stage began."""
+
+    text = models.OneToOneField(
+        "submissions.ProjectText", on_delete=models.PROTECT, primary_key=True, related_name="route"
+    )
+    version = models.ForeignKey(WorkflowVersion, on_delete=models.PROTECT, related_name="+")
+    # {role: people} for the current stage's lanes whose quorum is `all`.
+    quorums = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        db_table = "workflow_route"
+
+    def __str__(self) -> str:
+        return f"{self.text_id} → {self.version_id}"
+
+
+class Delegation(models.Model):
+    """委托: `delegate` may act for `delegator` in `roles` from `starts` to `ends` inclusive."""
+
+    delegator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="delegations_given"
+    )
+    delegate = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="delegations_received"
+    )
+    starts = models.DateField(_("开始日期"))
+    ends = models.DateField(_("结束日期"))
+    roles = models.JSONField(default=list)
+    reason = models.TextField(_("事由"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    class Meta:
+        db_table = "workflow_delegation"
+        ordering = ["-starts", "-id"]
+        verbose_name = _("委托")
+        verbose_name_plural = _("委托")
+        indexes = [models.Index(fields=["delegate", "ends"]), models.Index(fields=["delegator"])]
+
+    def __str__(self) -> str:
+        return f"{self.delegator_id} → {self.delegate_id} {self.starts}..{self.ends}"
+
+
+class AddedSigner(models.Model):
+    """加签: a person made a required approver of one stage of one revision."""
+
+    text = models.ForeignKey(
+        "submissions.ProjectText", on_delete=models.PROTECT, related_name="added_signers"
+    )
+    revision = models.ForeignKey(
+        "submissions.Revision", on_delete=models.PROTECT, related_name="added_signers"
+    )
+    stage = models.CharField(max_length=32)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    comment = models.TextField(blank=True)
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "workflow_added_signer"
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["revision", "stage", "user"], name="one_added_signer_per_stage"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.text_id} {self.stage} +{self.user_id}"

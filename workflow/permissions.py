@@ -1,36 +1,47 @@
-"""Who holds which role for which departments, and which texts they may see.
+"""Who holds which role for which departments, for whom they act, and how roles are found.
 
 A role is a Django group. Its scope is the permission `submissions.act_as_<role>`: held
 globally (a user permission) it covers every department, held on a Department object (a
 guardian grant) it covers that one. Superusers hold every role everywhere, but separation
-of duties (`workflow.services`) binds them like anyone else.
+of duties (`workflow.policy`) binds them like anyone else. A delegation (委托) lets a user
+act for another in some of that person's review roles (`Mandate`).
+
+Which texts a user may see, may act on and waits for is `workflow.policy`'s to say.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Permission
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.contrib.auth.models import AbstractBaseUser, Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from submissions.models import (
-    Department,
-    DepartmentUserObjectPermission,
-    ProjectText,
-    ProjectTextGroupObjectPermission,
-    ProjectTextUserObjectPermission,
-)
-from workflow.models import Decision
-from workflow.states import Action, Role
-
-TEXT_READ_PERMS = ("view_projecttext", "change_projecttext")
+from submissions.models import Department, DepartmentUserObjectPermission
+from workflow.models import Delegation
 
 
-def role_permission(role: Role) -> str:
+def role_permission(role: str) -> str:
     """The codename of the Department permission that scopes `role`."""
-    return f"act_as_{role.value}"
+    return f"act_as_{role}"
 
 
-ROLE_BY_CODENAME = {role_permission(role): role for role in Role}
+def role_of_permission(codename: str) -> str | None:
+    return codename.removeprefix("act_as_") if codename.startswith("act_as_") else None
+
+
+def ensure_role(role: str, name: str = "") -> tuple[Group, Permission]:
+    """The group and the scoping permission of a role, created the first time it is used."""
+    group, _created = Group.objects.get_or_create(name=role)
+    permission, _created = Permission.objects.get_or_create(
+        content_type=ContentType.objects.get_for_model(Department),
+        codename=role_permission(role),
+        defaults={"name": f"Act as {name or role}"[:255]},
+    )
+    return group, permission
 
 
 @dataclass(frozen=True)
@@ -54,66 +65,127 @@ class Scope:
 
 
 NOWHERE = Scope()
+EVERYWHERE = Scope(everywhere=True)
+
+
+def _scopes_of(user_ids: list[int]) -> dict[int, dict[str, Scope]]:
+    """Every role each user holds, with its scope: three queries whatever the number."""
+    user_model = get_user_model()
+    groups: dict[int, set[str]] = {}
+    for user_id, name in user_model.groups.through.objects.filter(
+        user_id__in=user_ids
+    ).values_list("user_id", "group__name"):
+        groups.setdefault(user_id, set()).add(name)
+    if not groups:
+        return {}
+    everywhere: set[tuple[int, str]] = set(
+        user_model.user_permissions.through.objects.filter(
+            user_id__in=list(groups),
+            permission__content_type__app_label="submissions",
+            permission__content_type__model="department",
+            permission__codename__startswith="act_as_",
+        ).values_list("user_id", "permission__codename")
+    )
+    per_department: dict[tuple[int, str], set[int]] = {}
+    for user_id, codename, department_id in DepartmentUserObjectPermission.objects.filter(
+        user_id__in=list(groups), permission__codename__startswith="act_as_"
+    ).values_list("user_id", "permission__codename", "content_object_id"):
+        per_department.setdefault((user_id, codename), set()).add(department_id)
+    scopes: dict[int, dict[str, Scope]] = {}
+    for user_id, names in groups.items():
+        held = {}
+        for role in names:
+            codename = role_permission(role)
+            scope = Scope(
+                everywhere=(user_id, codename) in everywhere,
+                department_ids=frozenset(per_department.get((user_id, codename), ())),
+            )
+            if scope:
+                held[role] = scope
+        scopes[user_id] = held
+    return scopes
+
+
+@dataclass(frozen=True)
+class Mandate:
+    """The right to act for `principal` in `roles` (a delegation active today)."""
+
+    delegation_id: int
+    principal: AbstractBaseUser
+    scopes: dict[str, Scope]
+
+    def scope(self, role: str) -> Scope:
+        return self.scopes.get(role, NOWHERE)
 
 
 @dataclass(frozen=True)
 class Authority:
-    """What one user holds: loaded once (three queries) and passed around."""
+    """What one user holds, and for whom they act: loaded once a request and passed around."""
 
     user: AbstractBaseUser
-    scopes: dict[Role, Scope] = field(default_factory=dict)
+    scopes: dict[str, Scope] = field(default_factory=dict)
+    mandates: tuple[Mandate, ...] = ()
 
     @classmethod
-    def of(cls, user: AbstractBaseUser) -> "Authority":
+    def of(cls, user: AbstractBaseUser, *, on: date | None = None) -> Authority:
         if not user.is_active:
             return cls(user)
-        if user.is_superuser:
-            return cls(user, {role: Scope(everywhere=True) for role in Role})
-        groups = set(user.groups.values_list("name", flat=True))
-        held = [role for role in Role if role.value in groups]
-        if not held:
-            return cls(user)
-        codenames = [role_permission(role) for role in held]
-        global_codenames = set(
-            Permission.objects.filter(
-                user=user,
-                content_type__app_label="submissions",
-                content_type__model="department",
-                codename__in=codenames,
-            ).values_list("codename", flat=True)
-        )
-        per_department: dict[str, set[int]] = {}
-        grants = DepartmentUserObjectPermission.objects.filter(
-            user=user, permission__codename__in=codenames
-        ).values_list("permission__codename", "content_object_id")
-        for codename, department_id in grants:
-            per_department.setdefault(codename, set()).add(department_id)
-        scopes = {}
-        for role in held:
-            codename = role_permission(role)
-            scopes[role] = Scope(
-                everywhere=codename in global_codenames,
-                department_ids=frozenset(per_department.get(codename, ())),
-            )
-        return cls(user, scopes)
+        scopes = {} if user.is_superuser else _scopes_of([user.pk]).get(user.pk, {})
+        return cls(user, scopes, _mandates(user, on or timezone.localdate()))
 
-    def scope(self, role: Role) -> Scope:
+    def scope(self, role: str) -> Scope:
+        if self.user.is_superuser and self.user.is_active:
+            return EVERYWHERE
         return self.scopes.get(role, NOWHERE)
 
-    def holds(self, role: Role, department_id: int) -> bool:
+    def holds(self, role: str, department_id: int) -> bool:
         return self.scope(role).covers(department_id)
 
     @property
-    def roles(self) -> list[Role]:
+    def roles(self) -> list[str]:
+        if self.user.is_superuser and self.user.is_active:
+            from workflow.states import Role
+
+            return list(Role.values)
         return [role for role, scope in self.scopes.items() if scope]
 
     def departments(self) -> QuerySet[Department]:
         """Departments any of the user's roles covers."""
+        if self.user.is_superuser and self.user.is_active:
+            return Department.objects.all()
         scopes = [scope for scope in self.scopes.values() if scope]
         if any(scope.everywhere for scope in scopes):
             return Department.objects.all()
         ids = set().union(*(scope.department_ids for scope in scopes)) if scopes else set()
         return Department.objects.filter(id__in=ids)
+
+
+def _mandates(user: AbstractBaseUser, today: date) -> tuple[Mandate, ...]:
+    delegations = list(
+        Delegation.objects.filter(
+            delegate=user,
+            revoked_at__isnull=True,
+            starts__lte=today,
+            ends__gte=today,
+            delegator__is_active=True,
+        ).select_related("delegator")
+    )
+    if not delegations:
+        return ()
+    scopes = _scopes_of([d.delegator_id for d in delegations])
+    mandates = []
+    for delegation in delegations:
+        held = scopes.get(delegation.delegator_id, {})
+        if delegation.delegator.is_superuser:
+            held = {role: EVERYWHERE for role in delegation.roles}
+        mandates.append(
+            Mandate(
+                delegation.pk,
+                delegation.delegator,
+                {role: held[role] for role in delegation.roles if role in held},
+            )
+        )
+    return tuple(mandates)
 
 
 def administers(actor: AbstractBaseUser | None) -> bool:
@@ -122,63 +194,52 @@ def administers(actor: AbstractBaseUser | None) -> bool:
     return actor is None or (actor.is_active and actor.is_superuser)
 
 
-def _reached(action: Action) -> Exists:
-    return Exists(Decision.objects.filter(text=OuterRef("pk"), action=action))
-
-
-def _granted_texts(user: AbstractBaseUser) -> Q:
-    """Texts shared with the user (or a group of theirs) by a guardian object grant."""
-    by_user = ProjectTextUserObjectPermission.objects.filter(
-        user=user, permission__codename__in=TEXT_READ_PERMS
-    ).values("content_object_id")
-    by_group = ProjectTextGroupObjectPermission.objects.filter(
-        group__user=user, permission__codename__in=TEXT_READ_PERMS
-    ).values("content_object_id")
-    return Q(pk__in=by_user) | Q(pk__in=by_group)
-
-
-def visible_texts(authority: Authority) -> QuerySet[ProjectText]:
-    """The texts this user may see, as one query.
-
-    Drafters, department reviewers and auditors see their departments' texts; finance
-    reviewers and approvers see a text once it has reached their stage; anyone sees a
-    text shared with them.
-    """
-    texts = ProjectText.objects.all()
-    if not authority.user.is_active:
-        return texts.none()
-    if authority.user.is_superuser:
-        return texts
-    condition = _granted_texts(authority.user)
-    for role in (Role.DRAFTER, Role.DEPT_REVIEWER, Role.AUDITOR):
-        scope = authority.scope(role)
-        if scope:
-            condition |= scope.department_filter()
-    staged = (
-        (Role.FINANCE_REVIEWER, Action.DEPT_APPROVE),
-        (Role.APPROVER, Action.FINANCE_APPROVE),
+def holders(roles: list[str], department_id: int) -> dict[str, set[int]]:
+    """{role: active users holding it for the department}, three queries for any number of
+    roles (superusers only by grant: nobody is asked to act merely for being one)."""
+    user_model = get_user_model()
+    codenames = [role_permission(role) for role in roles]
+    members: dict[str, set[int]] = {}
+    for user_id, name in user_model.groups.through.objects.filter(
+        group__name__in=roles, user__is_active=True
+    ).values_list("user_id", "group__name"):
+        members.setdefault(name, set()).add(user_id)
+    granted: set[tuple[int, str]] = set(
+        user_model.user_permissions.through.objects.filter(
+            permission__codename__in=codenames,
+            permission__content_type__app_label="submissions",
+            user__is_active=True,
+        ).values_list("user_id", "permission__codename")
     )
-    for role, reached_by in staged:
-        scope = authority.scope(role)
-        if scope:
-            condition |= scope.department_filter() & Q(_reached(reached_by))
-    return texts.filter(condition)
+    granted.update(
+        DepartmentUserObjectPermission.objects.filter(
+            permission__codename__in=codenames, content_object_id=department_id
+        ).values_list("user_id", "permission__codename")
+    )
+    return {
+        role: {uid for uid in members.get(role, ()) if (uid, role_permission(role)) in granted}
+        for role in roles
+    }
 
 
-def role_holders(role: Role, department_id: int) -> QuerySet:
-    """Active users who hold `role` for the department (superusers only by grant)."""
-    codename = role_permission(role)
-    everywhere = Q(
-        user_permissions__codename=codename,
-        user_permissions__content_type__app_label="submissions",
-    )
-    here = Q(
-        departmentuserobjectpermission__permission__codename=codename,
-        departmentuserobjectpermission__content_object_id=department_id,
-    )
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, groups__name=role.value)
-        .filter(everywhere | here)
-        .distinct()
-    )
+def delegates_of(principal_ids: set[int], roles: set[str], on: date | None = None) -> set[int]:
+    """Users acting today for any of `principal_ids` in any of `roles`."""
+    if not principal_ids:
+        return set()
+    today = on or timezone.localdate()
+    found = set()
+    for delegate_id, delegated in Delegation.objects.filter(
+        delegator_id__in=principal_ids,
+        revoked_at__isnull=True,
+        starts__lte=today,
+        ends__gte=today,
+        delegate__is_active=True,
+    ).values_list("delegate_id", "roles"):
+        if roles & set(delegated):
+            found.add(delegate_id)
+    return found
+
+
+def role_holders(role: str, department_id: int) -> QuerySet:
+    """Active users who hold `role` for the department, as a queryset."""
+    return get_user_model().objects.filter(pk__in=holders([role], department_id)[role])

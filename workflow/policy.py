@@ -1,44 +1,80 @@
-"""May this user take this action on this text now? The rules of DESIGN.md in one place.
+"""Who may see a text, who may act on it, whom it waits for: one source for all three.
 
-`workflow.services` asks before it acts; the API asks to list `available_actions`.
+Each rule comes twice, as a predicate on one loaded text (`refusal_for`, used by the
+service before it acts and by pages to offer buttons) and as a query filter over many
+(`visible_texts`, `waiting_for`, used by lists and the inbox), written side by side so that
+they cannot drift; tests/test_policy_agreement.py checks that they agree. The stages, their
+lanes and quorums come from the workflow version the text follows (`workflow.machine`).
 """
 
-from dataclasses import dataclass
+from __future__ import annotations
 
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed
 from guardian.core import ObjectPermissionChecker
 
-from submissions.models import ProjectText, Revision
+from submissions.lifecycle import EDITABLE_STATES, FixedAction, FixedState
+from submissions.models import (
+    ProjectText,
+    ProjectTextGroupObjectPermission,
+    ProjectTextUserObjectPermission,
+    Revision,
+)
+from workflow.definitions import StageSpec
 from workflow.exceptions import NotPermitted, Refusal, WrongState
-from workflow.models import Decision
-from workflow.permissions import Authority
-from workflow.states import APPROVING_ACTIONS, STAGE_ROLE, Action, Role
+from workflow.machine import Catalog, Machine, catalog, machine_for
+from workflow.models import AddedSigner, Decision, Route
+from workflow.permissions import Authority, holders
 
-# The model method that performs each action (`return` is a Python keyword).
-TRANSITION_METHODS = {
-    Action.SUBMIT: "submit",
-    Action.WITHDRAW: "withdraw",
-    Action.DEPT_APPROVE: "dept_approve",
-    Action.FINANCE_APPROVE: "finance_approve",
-    Action.APPROVE: "approve",
-    Action.RETURN: "return_to_drafter",
-    Action.REJECT: "reject",
-}
+TEXT_READ_PERMS = ("view_projecttext", "change_projecttext")
+# Decisions that are not approvals: they end a revision's review.
+ENDING_ACTIONS = frozenset({FixedAction.RETURN.value, FixedAction.REJECT.value})
+# Roles that see every text of the departments they cover, whatever its stage.
+ALWAYS_SEEING_ROLES = ("drafter", "auditor")
 
 
 @dataclass(frozen=True)
-class RevisionFacts:
-    """What separation of duties needs to know about the text's current revision."""
+class DecisionFact:
+    actor_id: int
+    principal_id: int  # whom it counts for: the actor, or whom a delegate acted for
+    stage: str
+    action: str
+    lane: str
 
+    @property
+    def approves(self) -> bool:
+        return self.action not in ENDING_ACTIONS
+
+
+@dataclass(frozen=True)
+class TextFacts:
+    """What the rules need to know about one text: its machine, its current revision's
+    authors, decisions and added signers, and the people an `all` lane needs."""
+
+    machine: Machine
     revision: Revision | None
     author_ids: frozenset[int]
-    decisions: tuple[tuple[int, str], ...]  # (actor id, action) on this revision
+    decisions: tuple[DecisionFact, ...] = ()
+    added_signer_ids: tuple[int, ...] = ()
+    quorums: dict[str, int] = field(default_factory=dict)
+    pinned: bool = False
 
     @classmethod
-    def of(cls, text: ProjectText) -> "RevisionFacts":
+    def of(cls, text: ProjectText, *, known: Catalog | None = None) -> TextFacts:
+        route = _route_of(text)
+        pinned = route is not None and text.state not in EDITABLE_STATES
+        if pinned:
+            machine = known.machine(route.version_id) if known else machine_for(route.version_id)
+        else:
+            # A draft (or a returned text) will follow the version current when submitted.
+            machine = (known or catalog()).current
         revision = None
-        decisions: tuple[tuple[int, str], ...] = ()
+        decisions: tuple[DecisionFact, ...] = ()
+        added: tuple[int, ...] = ()
         if text.revision:
             revision = (
                 Revision.objects.filter(text=text, number=text.revision)
@@ -46,61 +82,500 @@ class RevisionFacts:
                 .first()
             )
             decisions = tuple(
-                Decision.objects.filter(revision=revision).values_list("actor_id", "action")
+                DecisionFact(actor, on_behalf or actor, stage, action, lane)
+                for actor, on_behalf, stage, action, lane in Decision.objects.filter(
+                    revision=revision
+                ).values_list("actor_id", "on_behalf_of_id", "stage", "action", "lane")
             )
+            if machine.stage(text.state) is not None:
+                added = tuple(
+                    AddedSigner.objects.filter(revision=revision, stage=text.state).values_list(
+                        "user_id", flat=True
+                    )
+                )
         author_ids = frozenset(text.authors.values_list("pk", flat=True))
-        return cls(revision, author_ids, decisions)
+        quorums = route.quorums if pinned else {}
+        return cls(machine, revision, author_ids, decisions, added, quorums, pinned)
+
+    def stage_of(self, text: ProjectText) -> StageSpec | None:
+        return self.machine.stage(text.state)
+
+    def approvals_at(self, stage: str) -> list[DecisionFact]:
+        return [d for d in self.decisions if d.stage == stage and d.approves]
+
+    def approved_elsewhere(self, user_id: int, stage: str) -> bool:
+        """Did `user_id` approve this revision at another stage, for anyone or through anyone?"""
+        return any(
+            d.approves and d.stage != stage and user_id in (d.actor_id, d.principal_id)
+            for d in self.decisions
+        )
+
+    def approved_here(self, user_id: int, stage: str) -> bool:
+        return any(user_id in (d.actor_id, d.principal_id) for d in self.approvals_at(stage))
+
+    def quorum(self, lane_role: str, quorum: int | None) -> int:
+        return quorum if quorum is not None else self.quorums.get(lane_role, 1)
+
+    def unmet_lanes(self, stage: StageSpec, extra: DecisionFact | None = None) -> list[str]:
+        approvals = self.approvals_at(stage.code) + ([extra] if extra else [])
+        unmet = []
+        for lane in stage.lanes:
+            people = {d.principal_id for d in approvals if d.lane == lane.role}
+            if len(people) < self.quorum(lane.role, lane.quorum):
+                unmet.append(lane.role)
+        return unmet
+
+    def pending_signers(self, stage: StageSpec, extra: DecisionFact | None = None) -> list[int]:
+        approvals = self.approvals_at(stage.code) + ([extra] if extra else [])
+        done = {d.principal_id for d in approvals}
+        return [uid for uid in self.added_signer_ids if uid not in done]
+
+
+def _route_of(text: ProjectText) -> Route | None:
+    try:
+        return text.route
+    except Route.DoesNotExist:
+        return None
 
 
 def may_edit(authority: Authority, text: ProjectText) -> bool:
     """A drafter of the text's department, or someone granted `change` on this text."""
-    if authority.holds(Role.DRAFTER, text.department_id):
+    if authority.holds("drafter", text.department_id):
         return True
     user = authority.user
     return user.is_active and ObjectPermissionChecker(user).has_perm("change_projecttext", text)
 
 
-def refusal_for(
-    authority: Authority, text: ProjectText, action: Action, facts: RevisionFacts
-) -> Refusal | None:
-    """Why `action` may not be taken on `text` now, or None when it may."""
-    if not can_proceed(getattr(text, TRANSITION_METHODS[action])):
-        return WrongState(
-            _("当前状态“%(state)s”下不能执行“%(action)s”。")
-            % {"state": text.get_state_display(), "action": action.label},
+@dataclass(frozen=True)
+class Capacity:
+    """In whose name a user acts at a stage: their own, or a delegator's (委托)."""
+
+    principal: AbstractBaseUser
+    lanes: tuple[str, ...]  # the stage's lane roles the principal holds for the department
+    added_signer: bool
+    delegation_id: int | None = None
+
+    @property
+    def on_behalf_of(self) -> AbstractBaseUser | None:
+        return self.principal if self.delegation_id is not None else None
+
+
+def capacities(authority: Authority, text: ProjectText, facts: TextFacts) -> list[Capacity]:
+    """Every capacity in which the user may act at the text's current stage, own first."""
+    stage = facts.stage_of(text)
+    if stage is None or not facts.pinned:
+        return []
+    found = []
+    roles = [lane.role for lane in stage.lanes]
+    own = tuple(role for role in roles if authority.holds(role, text.department_id))
+    signer = authority.user.pk in facts.added_signer_ids
+    if own or signer:
+        found.append(Capacity(authority.user, own, signer))
+    for mandate in authority.mandates:
+        lanes = tuple(r for r in roles if mandate.scope(r).covers(text.department_id))
+        if lanes:
+            found.append(Capacity(mandate.principal, lanes, False, mandate.delegation_id))
+    return found
+
+
+@dataclass(frozen=True)
+class Ruling:
+    """An action allowed: in which capacity, which lane it counts in, what it completes."""
+
+    capacity: Capacity | None = None
+    lane: str = ""
+    completes: bool = False
+
+
+def _sod(authority: Authority, capacity: Capacity, facts: TextFacts, text: ProjectText):
+    """Separation of duties for one capacity: binds the actor and whom they act for."""
+    people = {authority.user.pk, capacity.principal.pk}
+    if people & facts.author_ids:
+        return NotPermitted(
+            _("职责分离：您（或您代理的人）编制或提交过此文本，不能审核它。"),
             text_id=text.pk,
-            state=text.state,
-        )
-    user = authority.user
-    if action == Action.SUBMIT:
-        if not may_edit(authority, text):
-            return NotPermitted(_("只有本部门的编制人或被授权人可以提交。"), text_id=text.pk)
-        return None
-    if action == Action.WITHDRAW:
-        if facts.revision is None or facts.revision.submitted_by_id != user.pk:
-            return NotPermitted(_("只有提交人可以撤回。"), text_id=text.pk)
-        if facts.decisions:
-            return WrongState(_("审核人已处理此修订，不能撤回。"), text_id=text.pk)
-        return None
-    if not authority.holds(STAGE_ROLE[text.state], text.department_id):
-        return NotPermitted(_("您不是此阶段的审核人。"), text_id=text.pk)
-    # Separation of duties binds everyone, superusers included.
-    if user.pk in facts.author_ids:
-        return NotPermitted(
-            _("职责分离：您编制或提交过此文本，不能审核它。"), text_id=text.pk, rule="sod_author"
-        )
-    if action in APPROVING_ACTIONS and any(
-        actor_id == user.pk and done in APPROVING_ACTIONS for actor_id, done in facts.decisions
-    ):
-        return NotPermitted(
-            _("职责分离：您已在另一审核阶段通过此修订。"), text_id=text.pk, rule="sod_two_stages"
+            rule="sod_author",
         )
     return None
 
 
-def available_actions(authority: Authority, text: ProjectText) -> list[str]:
-    """The actions this user could take on the text now (the version aside)."""
-    facts = RevisionFacts.of(text)
-    return [
-        action.value for action in Action if refusal_for(authority, text, action, facts) is None
-    ]
+def _approval_ruling(
+    authority: Authority, text: ProjectText, stage: StageSpec, facts: TextFacts, capacity: Capacity
+) -> Ruling | Refusal:
+    refusal = _sod(authority, capacity, facts, text)
+    if refusal:
+        return refusal
+    for person in {authority.user.pk, capacity.principal.pk}:
+        if facts.approved_elsewhere(person, stage.code):
+            return NotPermitted(
+                _("职责分离：您（或您代理的人）已在另一审核阶段通过此修订。"),
+                text_id=text.pk,
+                rule="sod_two_stages",
+            )
+        if facts.approved_here(person, stage.code):
+            return WrongState(
+                _("您（或您代理的人）已在本阶段通过此修订，同一人不能重复通过。"),
+                text_id=text.pk,
+                rule="already_approved",
+            )
+    unmet = facts.unmet_lanes(stage)
+    lane = next((role for role in capacity.lanes if role in unmet), "")
+    pending_signer = capacity.added_signer and capacity.principal.pk in facts.pending_signers(
+        stage
+    )
+    if not lane and not pending_signer:
+        return WrongState(
+            _("您所在的审核通道（%(lanes)s）已达到规定人数，无需再通过。")
+            % {"lanes": "、".join(capacity.lanes)},
+            text_id=text.pk,
+            rule="lane_complete",
+        )
+    fact = DecisionFact(authority.user.pk, capacity.principal.pk, stage.code, "", lane)
+    completes = not facts.unmet_lanes(stage, fact) and not facts.pending_signers(stage, fact)
+    return Ruling(capacity, lane, completes)
+
+
+def ruling_for(
+    authority: Authority,
+    text: ProjectText,
+    action: str,
+    facts: TextFacts,
+    *,
+    on_behalf_of: AbstractBaseUser | None = None,
+) -> Ruling | Refusal:
+    """May `action` be taken on `text` now, and how; or why not."""
+    machine = facts.machine
+    stage = facts.stage_of(text) if facts.pinned else None
+    allowed = _allowed_here(machine, text.state, stage)
+    if action not in allowed:
+        state_name = stage.name if stage else FixedState(text.state).label
+        return WrongState(
+            _("当前状态“%(state)s”下不能执行“%(action)s”。")
+            % {"state": state_name, "action": action_label(action, machine)},
+            text_id=text.pk,
+            state=text.state,
+        )
+    user = authority.user
+    if action == FixedAction.SUBMIT:
+        if not may_edit(authority, text):
+            return NotPermitted(_("只有本部门的编制人或被授权人可以提交。"), text_id=text.pk)
+        return Ruling()
+    if action == FixedAction.WITHDRAW:
+        if facts.revision is None or facts.revision.submitted_by_id != user.pk:
+            return NotPermitted(_("只有提交人可以撤回。"), text_id=text.pk)
+        if facts.decisions:
+            return WrongState(_("审核人已处理此修订，不能撤回。"), text_id=text.pk)
+        return Ruling()
+    found = capacities(authority, text, facts)
+    if on_behalf_of is not None:
+        found = [c for c in found if c.principal.pk == on_behalf_of.pk]
+    if not found:
+        return NotPermitted(_("您不是此阶段的审核人。"), text_id=text.pk)
+    first_refusal: Refusal | None = None
+    for capacity in found:
+        if action == stage.approve_action:
+            ruling = _approval_ruling(authority, text, stage, facts, capacity)
+        else:  # return, reject, add_signer: any eligible reviewer of the stage
+            ruling = _sod(authority, capacity, facts, text) or Ruling(capacity)
+        if isinstance(ruling, Ruling):
+            return ruling
+        first_refusal = first_refusal or ruling
+    return first_refusal
+
+
+def refusal_for(
+    authority: Authority, text: ProjectText, action: str, facts: TextFacts
+) -> Refusal | None:
+    ruling = ruling_for(authority, text, action, facts)
+    return ruling if isinstance(ruling, Refusal) else None
+
+
+def _allowed_here(machine: Machine, state: str, stage: StageSpec | None) -> tuple[str, ...]:
+    if state in EDITABLE_STATES:
+        return (FixedAction.SUBMIT,)
+    if stage is None:
+        return ()
+    return (
+        FixedAction.WITHDRAW,
+        stage.approve_action,
+        FixedAction.RETURN,
+        FixedAction.REJECT,
+        "add_signer",
+    )
+
+
+def available_actions(
+    authority: Authority, text: ProjectText, facts: TextFacts | None = None
+) -> list[str]:
+    """The actions this user could take on the text now (the version aside). Adding a
+    signer is not among them (it names a person: `may_add_signer`)."""
+    facts = facts or TextFacts.of(text)
+    return [a for a in facts.machine.actions if refusal_for(authority, text, a, facts) is None]
+
+
+def may_add_signer(authority: Authority, text: ProjectText, facts: TextFacts) -> bool:
+    return refusal_for(authority, text, "add_signer", facts) is None
+
+
+def action_label(action: str, machine: Machine | None = None) -> str:
+    """An action's name for people: the fixed ones', or "<stage name>通过"."""
+    if action in FixedAction.values:
+        return str(FixedAction(action).label)
+    if action == "add_signer":
+        return _("加签")
+    stage = machine.stage_approved_by(action) if machine else None
+    if stage is None:
+        stage = next(
+            (s for m in catalog().machines for s in m.stages if s.approve_action == action),
+            None,
+        )
+    return _("%(stage)s通过") % {"stage": _(stage.name)} if stage else action
+
+
+# Reaching a lane's quorum ---------------------------------------------------------------
+
+
+def eligible_people(
+    stage: StageSpec,
+    text: ProjectText,
+    facts: TextFacts,
+    *,
+    excluded: set[int] = frozenset(),
+) -> dict[str, set[int]]:
+    """{lane role: holders who could approve at `stage`}: separation of duties counts."""
+    held = holders([lane.role for lane in stage.lanes], text.department_id)
+    barred = set(facts.author_ids) | set(excluded)
+    barred |= {d.principal_id for d in facts.decisions if d.approves and d.stage != stage.code}
+    barred |= {d.actor_id for d in facts.decisions if d.approves and d.stage != stage.code}
+    return {role: people - barred for role, people in held.items()}
+
+
+def unreachable_lane(
+    stage: StageSpec, eligible: dict[str, set[int]], quorums: dict[str, int]
+) -> str | None:
+    """The first lane whose quorum cannot be met by distinct people, counting each person in
+    one lane only; None when every lane can be met."""
+    for lane in stage.lanes:
+        if len(eligible[lane.role]) < max(quorums[lane.role], 1):
+            return lane.role
+    roles = [lane.role for lane in stage.lanes]
+    shared = any(
+        eligible[a] & eligible[b] for i, a in enumerate(roles) for b in roles[i + 1 :]
+    )
+    return _unfilled_lane(roles, eligible, quorums) if shared else None
+
+
+def _unfilled_lane(
+    roles: list[str], eligible: dict[str, set[int]], quorums: dict[str, int]
+) -> str | None:
+    """Augmenting paths from the lanes' seats to people: the first lane left with an
+    empty seat when as many seats as possible are filled."""
+    seats = [role for role in roles for _i in range(quorums[role])]
+    seat_of: dict[int, int] = {}  # person -> seat
+
+    def seat(index: int, seen: set[int]) -> bool:
+        for person in eligible[seats[index]]:
+            if person in seen:
+                continue
+            seen.add(person)
+            if person not in seat_of or seat(seat_of[person], seen):
+                seat_of[person] = index
+                return True
+        return False
+
+    for index, role in enumerate(seats):
+        if not seat(index, set()):
+            return role
+    return None
+
+
+def waiting_people(
+    stage: StageSpec, text: ProjectText, facts: TextFacts, *, excluded: set[int] = frozenset()
+) -> set[int]:
+    """Everyone a text at `stage` waits for (the same rules as `ruling_for`, over people):
+    eligible holders of its unmet lanes, added signers yet to sign, and whoever acts for
+    them today. Reminders and "who is told" both ask this."""
+    from workflow.permissions import delegates_of
+
+    unmet = facts.unmet_lanes(stage)
+    eligible = eligible_people(stage, text, facts, excluded=excluded)
+    done = {d.principal_id for d in facts.approvals_at(stage.code)}
+    done |= {d.actor_id for d in facts.approvals_at(stage.code)}
+    people = set().union(*(eligible[role] for role in unmet)) if unmet else set()
+    people |= set(facts.pending_signers(stage))
+    people -= done
+    return people | delegates_of(people, set(unmet))
+
+
+def quorums_at_entry(stage: StageSpec, eligible: dict[str, set[int]]) -> dict[str, int]:
+    """The quorum of every lane as the stage begins: `all` is everyone eligible now."""
+    return {
+        lane.role: lane.quorum if lane.quorum is not None else len(eligible[lane.role])
+        for lane in stage.lanes
+    }
+
+
+# The same rules over many texts ---------------------------------------------------------
+
+
+def _granted_texts(user: AbstractBaseUser) -> Q:
+    by_user = ProjectTextUserObjectPermission.objects.filter(
+        user=user, permission__codename__in=TEXT_READ_PERMS
+    ).values("content_object_id")
+    by_group = ProjectTextGroupObjectPermission.objects.filter(
+        group__user=user, permission__codename__in=TEXT_READ_PERMS
+    ).values("content_object_id")
+    return Q(pk__in=by_user) | Q(pk__in=by_group)
+
+
+def _at_stages(stages: dict[str, frozenset[int]], known: Catalog) -> Q:
+    """Texts waiting at one of `stages` ({code: versions where it has the lane}); the
+    version is named only where versions disagree, so that (state, department) serves it."""
+    plain = [code for code, ids in stages.items() if ids == known.versions_with_stage(code)]
+    condition = Q(state__in=plain)
+    for code, ids in stages.items():
+        if code not in plain:
+            condition |= Q(state=code, route__version_id__in=ids)
+    return condition
+
+
+def _reached(stages: dict[str, frozenset[int]], known: Catalog) -> Q:
+    """Texts at one of the stages now, or that were decided at one of them before."""
+    acted = Exists(Decision.objects.filter(text=OuterRef("pk"), stage__in=list(stages)))
+    return _at_stages(stages, known) | Q(acted)
+
+
+def visible_texts(authority: Authority, *, known: Catalog | None = None) -> QuerySet:
+    """The texts this user may see, as one query.
+
+    Drafters, auditors and holders of department-scoped review roles see their departments'
+    texts; holders of the other review roles see a text once it has reached one of their
+    stages; added signers see the texts they were added to; a delegate sees what the people
+    they act for see at those stages; anyone sees a text shared with them.
+    """
+    texts = ProjectText.objects.all()
+    user = authority.user
+    if not user.is_active:
+        return texts.none()
+    if user.is_superuser:
+        return texts
+    known = known or catalog()
+    condition = _granted_texts(user) | Q(
+        Exists(AddedSigner.objects.filter(text=OuterRef("pk"), user=user))
+    )
+    scoped = [(role, authority.scope(role)) for role in ALWAYS_SEEING_ROLES]
+    for role in known.review_roles:
+        scoped.append((role, authority.scope(role)))
+    for mandate in authority.mandates:
+        scoped.extend(mandate.scopes.items())
+    for role, scope in scoped:
+        if not scope:
+            continue
+        if role in ALWAYS_SEEING_ROLES or known.role_scopes.get(role) == "department":
+            condition |= scope.department_filter()
+        else:
+            stages = known.stages_with_role(role)
+            if stages:
+                condition |= scope.department_filter() & _reached(stages, known)
+    return texts.filter(condition)
+
+
+def waiting_for(authority: Authority, *, known: Catalog | None = None) -> QuerySet:
+    """Texts waiting for this user's action, as one query: the same rules as `ruling_for`
+    (a stage's lane or an added signature the user, or someone they act for, could give,
+    separation of duties kept), and returned texts the user may submit again."""
+    user = authority.user
+    texts = ProjectText.objects.all()
+    if not user.is_active:
+        return texts.none()
+    known = known or catalog()
+    waiting = Q(pk__in=[])
+    capacities_ = [(user, authority.scope)] + [(m.principal, m.scope) for m in authority.mandates]
+    for principal, scope_of in capacities_:
+        people = {user.pk, principal.pk}
+        condition = Q(pk__in=[])
+        for role in known.review_roles:
+            scope = scope_of(role)
+            if scope:
+                condition |= scope.department_filter() & _at_stages(
+                    known.stages_with_role(role), known
+                )
+        if principal.pk == user.pk:
+            condition |= Q(
+                Exists(
+                    AddedSigner.objects.filter(
+                        text=OuterRef("pk"),
+                        revision__number=OuterRef("revision"),
+                        stage=OuterRef("state"),
+                        user=user,
+                    )
+                )
+            )
+        waiting |= condition & ~Q(_wrote(people)) & ~Q(_approved(people))
+    drafter = authority.scope("drafter")
+    editable = Q(state=FixedState.RETURNED)
+    if drafter:
+        waiting |= editable & drafter.department_filter()
+    waiting |= editable & _granted_change(user)
+    return visible_texts(authority, known=known).filter(waiting)
+
+
+def _wrote(people: set[int]) -> Exists:
+    return Exists(
+        ProjectText.authors.through.objects.filter(
+            projecttext_id=OuterRef("pk"), user_id__in=people
+        )
+    )
+
+
+def _approved(people: set[int]) -> Exists:
+    """Someone of `people` approved the current revision (at any stage): nothing left to do
+    at this one, and separation of duties bars the others."""
+    return Exists(
+        Decision.objects.filter(
+            text_id=OuterRef("pk"), revision__number=OuterRef("revision")
+        )
+        .exclude(action__in=ENDING_ACTIONS)
+        .filter(Q(actor_id__in=people) | Q(on_behalf_of_id__in=people))
+    )
+
+
+def _granted_change(user: AbstractBaseUser) -> Q:
+    by_user = ProjectTextUserObjectPermission.objects.filter(
+        user=user, permission__codename="change_projecttext"
+    ).values("content_object_id")
+    by_group = ProjectTextGroupObjectPermission.objects.filter(
+        group__user=user, permission__codename="change_projecttext"
+    ).values("content_object_id")
+    return Q(pk__in=by_user) | Q(pk__in=by_group)
+
+
+def progress(text: ProjectText, facts: TextFacts) -> dict | None:
+    """`stage_progress` (DESIGN.md): who approved in each lane, and the added signers."""
+    stage = facts.stage_of(text) if facts.pinned else None
+    if stage is None:
+        return None
+    from django.contrib.auth import get_user_model
+
+    approvals = facts.approvals_at(stage.code)
+    ids = {d.principal_id for d in approvals} | set(facts.added_signer_ids)
+    names = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username"))
+    done = {d.principal_id for d in approvals}
+    return {
+        "stage": stage.code,
+        "lanes": [
+            {
+                "role": lane.role,
+                "quorum": facts.quorum(lane.role, lane.quorum),
+                "approved_by": [names[d.principal_id] for d in approvals if d.lane == lane.role],
+            }
+            for lane in stage.lanes
+        ],
+        "added_signers": [
+            {"user": names[uid], "approved": uid in done} for uid in facts.added_signer_ids
+        ],
+    }
+
+
+def amount_of(text: ProjectText) -> Decimal:
+    return Decimal(text.amount)

@@ -1,30 +1,39 @@
-"""The states, actions and roles of the review workflow (DESIGN.md, "The state machine").
+"""The fixed parts of the workflow's vocabulary, and the built-in workflow's names.
 
-Plain values only, so that models, services and the API can all import them.
+A text's states are the fixed ones (`submissions.lifecycle`) and the stage codes of the
+workflow version it follows (`workflow.machine`). The names below are what the built-in
+`budget-text` v1 uses (workflow/builtin/budget-text.yaml), kept as enums because tests,
+the demo and the English translation refer to them; nothing routes by them.
 """
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from submissions.lifecycle import FixedAction, FixedState
+
+__all__ = ["FixedAction", "FixedState"]
+
 
 class State(models.TextChoices):
-    DRAFT = "draft", _("编制中")
+    DRAFT = FixedState.DRAFT.value, FixedState.DRAFT.label
     DEPT_REVIEW = "dept_review", _("部门审核")
     FINANCE_REVIEW = "finance_review", _("财政审核")
     APPROVAL = "approval", _("待审批")
-    APPROVED = "approved", _("已批准")
-    RETURNED = "returned", _("退回修改")
-    REJECTED = "rejected", _("不予立项")
+    APPROVED = FixedState.APPROVED.value, FixedState.APPROVED.label
+    RETURNED = FixedState.RETURNED.value, FixedState.RETURNED.label
+    REJECTED = FixedState.REJECTED.value, FixedState.REJECTED.label
 
 
 class Action(models.TextChoices):
-    SUBMIT = "submit", _("提交")
-    WITHDRAW = "withdraw", _("撤回")
+    SUBMIT = FixedAction.SUBMIT.value, FixedAction.SUBMIT.label
+    WITHDRAW = FixedAction.WITHDRAW.value, FixedAction.WITHDRAW.label
     DEPT_APPROVE = "dept_approve", _("部门审核通过")
     FINANCE_APPROVE = "finance_approve", _("财政审核通过")
     APPROVE = "approve", _("批准")
-    RETURN = "return", _("退回")
-    REJECT = "reject", _("不予立项")
+    RETURN = FixedAction.RETURN.value, FixedAction.RETURN.label
+    REJECT = FixedAction.REJECT.value, FixedAction.REJECT.label
+    # Taken at a review stage, not a transition: 加签.
+    ADD_SIGNER = "add_signer", _("加签")
 
 
 class Role(models.TextChoices):
@@ -35,39 +44,17 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", _("审计人")
 
 
-# Roles that only make sense inside one department; the others cover every department
-# unless a grant names one.
-DEPARTMENT_ROLES = frozenset({Role.DRAFTER, Role.DEPT_REVIEWER})
-
-REVIEW_STATES = (State.DEPT_REVIEW, State.FINANCE_REVIEW, State.APPROVAL)
-EDITABLE_STATES = (State.DRAFT, State.RETURNED)
-
-# The reviewer role that acts on a text in each review state.
-STAGE_ROLE = {
-    State.DEPT_REVIEW: Role.DEPT_REVIEWER,
-    State.FINANCE_REVIEW: Role.FINANCE_REVIEWER,
-    State.APPROVAL: Role.APPROVER,
+# How each built-in role is granted: "department" roles need a department; "global" ones
+# cover every department unless a grant names one. Loaded workflows declare more.
+BUILTIN_ROLE_SCOPES = {
+    Role.DRAFTER: "department",
+    Role.DEPT_REVIEWER: "department",
+    Role.FINANCE_REVIEWER: "global",
+    Role.APPROVER: "global",
+    Role.AUDITOR: "global",
 }
-
-# Each review stage's approving action.
-STAGE_APPROVAL = {
-    State.DEPT_REVIEW: Action.DEPT_APPROVE,
-    State.FINANCE_REVIEW: Action.FINANCE_APPROVE,
-    State.APPROVAL: Action.APPROVE,
-}
-APPROVING_ACTIONS = frozenset(STAGE_APPROVAL.values())
+# The built-in roles a workflow's lanes may name; drafters write and auditors only read.
+REVIEW_ROLES = (Role.DEPT_REVIEWER, Role.FINANCE_REVIEWER, Role.APPROVER)
 
 # Actions whose reason is required (DESIGN.md: "reason required").
 ACTIONS_NEEDING_REASON = frozenset({Action.RETURN, Action.REJECT})
-
-# Every (from, to) pair the machine allows; the PostgreSQL trigger refuses any other.
-TRANSITIONS = (
-    (State.DRAFT, State.DEPT_REVIEW),
-    (State.RETURNED, State.DEPT_REVIEW),
-    (State.DEPT_REVIEW, State.DRAFT),
-    (State.DEPT_REVIEW, State.FINANCE_REVIEW),
-    (State.FINANCE_REVIEW, State.APPROVAL),
-    (State.APPROVAL, State.APPROVED),
-    *((stage, State.RETURNED) for stage in REVIEW_STATES),
-    *((stage, State.REJECTED) for stage in REVIEW_STATES),
-)

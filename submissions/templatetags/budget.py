@@ -3,13 +3,14 @@
 from decimal import Decimal
 
 from django import template
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from submissions import content
 from submissions.content import SECTION_FIELDS
+from submissions.lifecycle import FIXED_STATES
 from workflow.models import Outcome
-from workflow.states import Action, State
+from workflow import vocabulary
 
 register = template.Library()
 
@@ -20,17 +21,6 @@ def yuan(amount: Decimal | str | None) -> str:
     if amount in (None, ""):
         return ""
     return _("%(amount)s元") % {"amount": f"{Decimal(amount):,.2f}"}
-
-
-_EVENT_LABELS = {
-    "create": gettext_lazy("新建"),
-    "edit": gettext_lazy("修改内容"),
-    "import": gettext_lazy("导入"),
-    "remind": gettext_lazy("到期提醒"),
-    "escalate": gettext_lazy("逾期上报"),
-    "grant_text_access": gettext_lazy("共享文本"),
-    "revoke_text_access": gettext_lazy("取消共享"),
-}
 
 
 @register.filter
@@ -44,14 +34,24 @@ def section_label(field: str) -> str:
 @register.filter
 def action_label(action: str) -> str:
     """A workflow action or audit event name in the user's language."""
-    if action in Action.values:
-        return str(Action(action).label)
-    return str(_EVENT_LABELS.get(action, action))
+    return vocabulary.event_label(action)
 
 
 @register.filter
-def state_label(state: str) -> str:
-    return str(State(state).label) if state in State.values else (state or "")
+def state_label(state: str, version_id: int | None = None) -> str:
+    return vocabulary.state_label(state, version_id)
+
+
+@register.filter
+def text_state(text) -> str:
+    """A text's state, named in the words of the workflow version it follows."""
+    if text.state in FIXED_STATES:
+        return vocabulary.state_label(text.state)
+    try:
+        version_id = text.route.version_id
+    except ObjectDoesNotExist:
+        version_id = None
+    return vocabulary.state_label(text.state, version_id)
 
 
 @register.filter

@@ -7,12 +7,15 @@ wrong state, stale version) is recorded afterwards in a transaction of its own a
 raised again. Views, the API, the admin, the tasks and the management commands call
 these; nothing else writes `state`, decisions, revisions or audit events.
 
-One module a concern: accounts, actions, drafting, roles, sharing, deadlines, refused
-attempts, sign-ins.
+One module a concern: accounts, actions, definitions (workflow versions), delegation,
+drafting, roles, sharing, deadlines, refused attempts, sign-ins.
 """
 
 from workflow.services.accounts import change_account, create_account
-from workflow.services.actions import perform_action
+from workflow.services.actions import add_signer, perform_action
+from workflow.services.definitions import load_workflow, migrate_workflow
+from workflow.services.delegation import give as give_delegation
+from workflow.services.delegation import revoke as revoke_delegation
 from workflow.services.attempts import summarise_ended_windows
 from workflow.services.deadlines import sweep_deadlines
 from workflow.services.drafting import (
@@ -26,6 +29,11 @@ from workflow.services.sharing import grant_text_access, revoke_text_access
 from workflow.services.signin import record_failed_sign_in
 
 __all__ = [
+    "add_signer",
+    "give_delegation",
+    "load_workflow",
+    "migrate_workflow",
+    "revoke_delegation",
     "change_account",
     "check_import_size",
     "create_account",

@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 from submissions.models import ProjectText
 from workflow import audit
 from workflow.exceptions import InvalidInput, NotVisible, Refusal, StaleVersion
-from workflow.permissions import Authority, visible_texts
+from workflow.permissions import Authority
+from workflow.policy import visible_texts
 from workflow.services import attempts
 from workflow.text_rules import whole_number
 
@@ -90,7 +91,7 @@ def lock_visible_text(authority: Authority, text_id: Any) -> ProjectText:
     text = (
         visible_texts(authority)
         .select_for_update(of=("self",))
-        .select_related("department", "created_by")
+        .select_related("department", "created_by", "route")
         .filter(pk=pk)
         .first()
         if pk is not None

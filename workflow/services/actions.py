@@ -1,7 +1,11 @@
-"""The workflow actions: submit, withdraw, the three approvals, return and reject."""
+"""The workflow actions: submit, withdraw, each stage's approval, return and reject, and
+adding a signer (加签). Where a text goes is its workflow version's to say (`machine`);
+who may take an action, `policy`."""
 
+from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
@@ -10,19 +14,30 @@ from django.utils.translation import gettext as _
 from notifications import deadlines
 from notifications import services as notifications
 from submissions.content import CONTENT_FIELDS, SECTION_FIELDS, missing_for_submit
+from submissions.lifecycle import FixedAction, FixedState
 from submissions.models import ProjectText, Revision
 from workflow import audit
-from workflow.exceptions import InvalidInput
-from workflow.models import Decision
-from workflow.permissions import Authority, role_holders
-from workflow.policy import TRANSITION_METHODS, RevisionFacts, refusal_for
+from workflow.definitions import StageSpec
+from workflow.exceptions import InvalidInput, WrongState
+from workflow.machine import catalog
+from workflow.models import AddedSigner, Decision, Route
+from workflow.permissions import Authority
+from workflow.policy import (
+    Ruling,
+    TextFacts,
+    eligible_people,
+    quorums_at_entry,
+    ruling_for,
+    unreachable_lane,
+    waiting_people,
+)
 from workflow.services._shared import (
     check_version,
     lock_visible_text,
     recording_refusals,
     require_version,
 )
-from workflow.states import ACTIONS_NEEDING_REASON, Action, Role
+from workflow.states import ACTIONS_NEEDING_REASON
 from workflow.text_rules import unstorable_reason
 
 COMMENT_MAX_CHARS = 5_000
@@ -36,23 +51,40 @@ def perform_action(
     version: Any,
     comment: Any = "",
     section: Any = "",
+    on_behalf_of: Any = None,
 ) -> ProjectText:
-    """Take one workflow action (submit, withdraw, dept_approve, ...) on a text."""
-    try:
-        action = Action(action)
-    except ValueError:
-        raise InvalidInput({"action": [_("未知操作：%(a)s") % {"a": action}]}) from None
+    """Take one workflow action (submit, withdraw, a stage's approval, return, reject) on a
+    text. `on_behalf_of` (a username) picks whom a delegate acts for when they act for
+    several; by default their own role comes first, then whoever still needs to sign."""
+    if action == FixedAction.SUBMIT or action in FixedAction.values:
+        action = str(action)
+    elif not isinstance(action, str) or action not in catalog().approve_actions:
+        raise InvalidInput({"action": [_("未知操作：%(a)s") % {"a": str(action)[:64]}]})
     version = require_version(version)
     comment = _clean_comment(comment, required=action in ACTIONS_NEEDING_REASON)
     section = _clean_section(section)
+    principal = _principal(on_behalf_of)
     return recording_refusals(
         action,
-        lambda: _perform_action(actor, text_id, action, version, comment, section),
+        lambda: _perform_action(actor, text_id, action, version, comment, section, principal),
         actor=actor,
         text_id=text_id,
         version=version,
         comment=comment,
     )
+
+
+def _principal(username: Any) -> AbstractBaseUser | None:
+    if username in (None, ""):
+        return None
+    user = (
+        get_user_model().objects.filter(username=username).first()
+        if isinstance(username, str)
+        else None
+    )
+    if user is None:
+        raise InvalidInput({"on_behalf_of": [_("没有这个用户。")]})
+    return user
 
 
 def _clean_comment(comment: Any, *, required: bool) -> str:
@@ -85,45 +117,86 @@ def _clean_section(section: Any) -> str:
 def _perform_action(
     actor: AbstractBaseUser,
     text_id: Any,
-    action: Action,
+    action: str,
     version: int,
     comment: str,
     section: str,
+    principal: AbstractBaseUser | None,
 ) -> ProjectText:
     authority = Authority.of(actor)
     text = lock_visible_text(authority, text_id)
-    facts = RevisionFacts.of(text)
-    refusal = refusal_for(authority, text, action, facts)
-    if refusal is not None:
-        raise refusal
+    facts = TextFacts.of(text)
+    ruling = ruling_for(authority, text, action, facts, on_behalf_of=principal)
+    if not isinstance(ruling, Ruling):
+        raise ruling
     check_version(text, version)
 
     from_state = text.state
     now = timezone.now()
     revision = facts.revision
-    if action == Action.SUBMIT:
+    machine = facts.machine
+    stage = facts.stage_of(text) if facts.pinned else None
+    detail: dict[str, Any] = {"section": section} if section else {}
+    entering: StageSpec | None = None
+    if action == FixedAction.SUBMIT:
         missing = missing_for_submit({name: getattr(text, name) for name in CONTENT_FIELDS})
         if missing:
             raise InvalidInput(missing)
+        passage = machine.entry(Decimal(text.amount))
+        entering = passage.stage
+        # The submitter becomes an author of the revision about to be frozen.
+        facts = TextFacts(machine, None, facts.author_ids | {actor.pk})
+        quorums = _check_reachable(text, entering, facts, set())
         revision = _freeze_revision(text, actor, now)
         text.authors.add(actor)
+        text.route, _created = Route.objects.update_or_create(
+            text=text, defaults={"version_id": machine.version_id, "quorums": quorums}
+        )
+        to_state, skipped = passage.to_state, passage.skipped
+    elif action == FixedAction.WITHDRAW:
+        to_state, skipped = FixedState.DRAFT, ()
+    elif action in (FixedAction.RETURN, FixedAction.REJECT):
+        to_state, skipped = (
+            FixedState.RETURNED if action == FixedAction.RETURN else FixedState.REJECTED
+        ), ()
+    else:  # the stage's approval
+        to_state, skipped = from_state, ()
+        detail["lane"] = ruling.lane
+        if ruling.completes:
+            passage = machine.after(stage, Decimal(text.amount))
+            entering = passage.stage
+            quorums = _check_reachable(
+                text, entering, facts, {actor.pk, ruling.capacity.principal.pk}
+            )
+            text.route.quorums = quorums
+            text.route.save(update_fields=["quorums"])
+            to_state, skipped = passage.to_state, passage.skipped
+    if skipped:
+        detail["skipped"] = list(skipped)
 
-    getattr(text, TRANSITION_METHODS[action])()
-    text.version += 1
-    text.updated_at = text.entered_state_at = now
-    text.save(update_fields=["state", "version", "revision", "updated_at", "entered_state_at"])
-
-    if action not in (Action.SUBMIT, Action.WITHDRAW):
+    capacity = ruling.capacity
+    on_behalf_of = capacity.on_behalf_of if capacity else None
+    if on_behalf_of is not None:
+        detail["on_behalf_of"] = on_behalf_of.get_username()
+    if action not in (FixedAction.SUBMIT, FixedAction.WITHDRAW):
         Decision.objects.create(
             text=text,
             revision=revision,
             stage=from_state,
             action=action,
             actor=actor,
+            on_behalf_of=on_behalf_of,
+            lane=ruling.lane,
             comment=comment,
             section=section,
             decided_at=now,
         )
+    moved = to_state != from_state
+    if moved:
+        text.move_to(to_state)
+        text.version += 1
+        text.updated_at = text.entered_state_at = now
+        text.save(update_fields=["state", "version", "revision", "updated_at", "entered_state_at"])
     audit.record_for_text(
         text,
         actor=actor,
@@ -132,31 +205,68 @@ def _perform_action(
         to_state=text.state,
         revision=text.revision,
         comment=comment,
-        detail={"section": section} if section else None,
+        detail=detail or None,
     )
-    deadlines.move(text, now)
+    if moved:
+        deadlines.move(text, now, entering)
     notifications.queue(
         kind=action,
         text=text,
         actor=actor,
-        recipient_ids=_told_of(action, text, facts),
+        on_behalf_of=on_behalf_of,
+        recipient_ids=_told_of(action, text, facts, entering, moved),
         comment=comment,
+        stage=entering.code if entering else "",
     )
     return text
 
 
-def _told_of(action: Action, text: ProjectText, facts: RevisionFacts) -> set[int]:
-    """Who learns of an action (DESIGN.md, "Notifications"); the actor is left out later."""
-    next_reviewers = {
-        Action.SUBMIT: Role.DEPT_REVIEWER,
-        Action.DEPT_APPROVE: Role.FINANCE_REVIEWER,
-        Action.FINANCE_APPROVE: Role.APPROVER,
-    }
-    if action in next_reviewers:
-        holders = role_holders(next_reviewers[action], text.department_id)
-        return set(holders.values_list("pk", flat=True))
-    if action in (Action.RETURN, Action.REJECT, Action.APPROVE):
-        acted = {actor_id for actor_id, _done in facts.decisions}
+def _check_reachable(
+    text: ProjectText, stage: StageSpec | None, facts: TextFacts, excluded: set[int]
+) -> dict[str, int]:
+    """Refuse (409, naming the lane) to enter a stage whose quorum cannot be met; else the
+    quorums of its `all` lanes as it begins."""
+    if stage is None:
+        return {}
+    eligible = eligible_people(stage, text, facts, excluded=excluded)
+    quorums = quorums_at_entry(stage, eligible)
+    lane = unreachable_lane(stage, eligible, quorums)
+    if lane is not None:
+        raise WrongState(
+            _(
+                "“%(stage)s”阶段的审核通道 %(lane)s 无法达到规定人数（需要 %(need)d 人，"
+                "符合职责分离的只有 %(have)d 人），请先调整人员。"
+            )
+            % {
+                "stage": stage.name,
+                "lane": lane,
+                "need": max(quorums[lane], 1),
+                "have": len(eligible[lane]),
+            },
+            text_id=text.pk,
+            rule="quorum_unreachable",
+            lane=lane,
+        )
+    return {lane.role: quorums[lane.role] for lane in stage.lanes if lane.quorum is None}
+
+
+def _told_of(
+    action: str,
+    text: ProjectText,
+    facts: TextFacts,
+    entering: StageSpec | None,
+    moved: bool,
+) -> set[int]:
+    """Who learns of an action (DESIGN.md, "Notifications"); the actor is left out later.
+
+    Entering a stage: everyone who could act there (and whoever acts for them); a text that
+    is approved, returned or rejected: its drafter and everyone who acted on the revision.
+    """
+    if entering is not None:
+        # Nobody has decided at the stage being entered: every lane is open.
+        return waiting_people(entering, text, TextFacts(facts.machine, None, facts.author_ids))
+    if moved and action != FixedAction.WITHDRAW:
+        acted = {d.actor_id for d in facts.decisions} | {d.principal_id for d in facts.decisions}
         if facts.revision is not None:
             acted.add(facts.revision.submitted_by_id)
         return {text.created_by_id, *acted}
@@ -172,3 +282,81 @@ def _freeze_revision(text: ProjectText, actor: AbstractBaseUser, now) -> Revisio
         submitted_at=now,
         **{name: getattr(text, name) for name in CONTENT_FIELDS},
     )
+
+
+def add_signer(
+    *, actor: AbstractBaseUser, text_id: Any, version: Any, user: Any, comment: Any = ""
+) -> ProjectText:
+    """加签: make `user` (a username) a required approver of the text's current stage."""
+    version = require_version(version)
+    comment = _clean_comment(comment, required=False)
+    signer = _principal(user) if user not in (None, "") else None
+    if signer is None:
+        raise InvalidInput({"user": [_("请指定加签人。")]})
+    return recording_refusals(
+        "add_signer",
+        lambda: _add_signer(actor, text_id, version, signer, comment),
+        actor=actor,
+        text_id=text_id,
+        version=version,
+        comment=comment,
+    )
+
+
+@transaction.atomic(durable=True)
+def _add_signer(
+    actor: AbstractBaseUser, text_id: Any, version: int, signer: AbstractBaseUser, comment: str
+) -> ProjectText:
+    authority = Authority.of(actor)
+    text = lock_visible_text(authority, text_id)
+    facts = TextFacts.of(text)
+    ruling = ruling_for(authority, text, "add_signer", facts)
+    if not isinstance(ruling, Ruling):
+        raise ruling
+    check_version(text, version)
+    stage = facts.stage_of(text)
+    problem = None
+    if not signer.is_active:
+        problem = _("该用户已停用。")
+    elif signer.pk == actor.pk:
+        problem = _("不能给自己加签。")
+    elif signer.pk in facts.author_ids:
+        problem = _("职责分离：该用户编制或提交过此文本，不能审核它。")
+    elif facts.approved_elsewhere(signer.pk, stage.code):
+        problem = _("职责分离：该用户已在另一审核阶段通过此修订。")
+    if problem:
+        raise InvalidInput({"user": [problem]})
+    if signer.pk in facts.added_signer_ids or facts.approved_here(signer.pk, stage.code):
+        raise WrongState(
+            _("%(user)s 已是本阶段的审核人。") % {"user": signer.get_username()},
+            text_id=text.pk,
+            rule="already_signer",
+        )
+    AddedSigner.objects.create(
+        text=text,
+        revision=facts.revision,
+        stage=stage.code,
+        user=signer,
+        added_by=actor,
+        comment=comment,
+    )
+    audit.record_for_text(
+        text,
+        actor=actor,
+        action="add_signer",
+        from_state=text.state,
+        to_state=text.state,
+        revision=text.revision,
+        comment=comment,
+        detail={"user": signer.get_username(), "stage": stage.code},
+    )
+    notifications.queue(
+        kind="add_signer",
+        text=text,
+        actor=actor,
+        recipient_ids={signer.pk},
+        comment=comment,
+        stage=stage.code,
+    )
+    return text
+

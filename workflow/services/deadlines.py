@@ -10,9 +10,8 @@ from notifications import services as notifications
 from notifications.models import StageVisit
 from workflow import audit
 from workflow.clock import db_now
-from workflow.permissions import role_holders
-from workflow.policy import RevisionFacts
-from workflow.states import APPROVING_ACTIONS, STAGE_ROLE
+from workflow.definitions import StageSpec
+from workflow.policy import TextFacts, waiting_people
 
 
 def sweep_deadlines(now: datetime | None = None) -> int:
@@ -55,7 +54,8 @@ def _chase(visit_id: int, now: datetime, kind: str) -> int:
         if visit.escalated_at is not None or visit.escalate_at > now:
             return 0
         visit.escalated_at = now
-        group = settings.STAGE_SUPERVISOR_GROUP.get(visit.stage, "")
+        stage = _stage_of(visit)
+        group = stage.supervisor_role if stage else ""
         supervisors = get_user_model().objects.filter(groups__name=group, is_active=True)
         recipients = set(supervisors.values_list("pk", flat=True))
     visit.save(update_fields=["reminded_at", "escalated_at"])
@@ -79,13 +79,16 @@ def _chase(visit_id: int, now: datetime, kind: str) -> int:
     return 1
 
 
+def _stage_of(visit: StageVisit) -> StageSpec | None:
+    facts = TextFacts.of(visit.text)
+    return facts.machine.stage(visit.stage) if facts.pinned else None
+
+
 def _assignees(visit: StageVisit) -> set[int]:
-    """Who could act on the text at its stage: the stage's role holders less those whom
-    separation of duties keeps out."""
+    """Whom the text waits for at its stage (`policy.waiting_people`)."""
     text = visit.text
-    facts = RevisionFacts.of(text)
-    holders = set(
-        role_holders(STAGE_ROLE[visit.stage], text.department_id).values_list("pk", flat=True)
-    )
-    approved = {actor_id for actor_id, done in facts.decisions if done in APPROVING_ACTIONS}
-    return holders - facts.author_ids - approved
+    facts = TextFacts.of(text)
+    stage = facts.stage_of(text) if facts.pinned else None
+    if stage is None or stage.code != visit.stage:
+        return set()
+    return waiting_people(stage, text, facts)

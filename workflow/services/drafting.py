@@ -22,7 +22,9 @@ from workflow.services._shared import (
     recording_refusals,
     require_version,
 )
-from workflow.states import EDITABLE_STATES, Role
+from submissions.lifecycle import EDITABLE_STATES
+from workflow.states import Role
+from workflow.vocabulary import state_label
 from workflow.text_rules import unstorable_reason
 
 
@@ -93,7 +95,7 @@ def _edit_text(
     text = lock_visible_text(authority, text_id)
     if text.state not in EDITABLE_STATES:
         raise WrongState(
-            _("“%(state)s”状态的文本不能编辑。") % {"state": text.get_state_display()},
+            _("“%(state)s”状态的文本不能编辑。") % {"state": state_label(text.state)},
             text_id=text.pk,
         )
     if not may_edit(authority, text):

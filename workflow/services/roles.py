@@ -10,9 +10,9 @@ from guardian.shortcuts import assign_perm, remove_perm
 from submissions.models import Department, DepartmentUserObjectPermission
 from workflow import audit
 from workflow.exceptions import InvalidInput, NotPermitted
-from workflow.permissions import administers, role_permission
+from workflow.machine import catalog
+from workflow.permissions import administers, ensure_role
 from workflow.services.attempts import refuse_on_account
-from workflow.states import DEPARTMENT_ROLES, Role
 
 
 def _check_may_grant(
@@ -31,29 +31,27 @@ def _check_may_grant(
     )
 
 
-def _role_and_permission(role: Any, department: Department | None) -> tuple[Role, Permission]:
-    try:
-        role = Role(role)
-    except ValueError:
-        names = ", ".join(r.value for r in Role)
-        raise InvalidInput({"role": [_("未知角色，应为：%(n)s") % {"n": names}]}) from None
-    if role in DEPARTMENT_ROLES and department is None:
+def _role_and_permission(role: Any, department: Department | None) -> tuple[str, Permission]:
+    """A role the built-ins or a loaded workflow declare, and the permission that scopes it."""
+    scopes = catalog().role_scopes
+    if not isinstance(role, str) or role not in scopes:
+        names = ", ".join(sorted(scopes))
+        raise InvalidInput({"role": [_("未知角色，应为：%(n)s") % {"n": names}]})
+    if scopes[role] == "department" and department is None:
         raise InvalidInput({"department": [_("此角色必须指定部门。")]})
-    permission = Permission.objects.get(
-        content_type__app_label="submissions", codename=role_permission(role)
-    )
-    return role, permission
+    _group, permission = ensure_role(str(role))
+    return str(role), permission
 
 
 def _record_grant(
-    action: str, actor: AbstractBaseUser | None, user, role: Role, department
+    action: str, actor: AbstractBaseUser | None, user, role: str, department
 ) -> None:
     audit.record(
         stream=audit.user_stream(user.pk),
         actor=actor,
         action=action,
         department=department.code if department else "",
-        detail={"user": user.get_username(), "role": role.value},
+        detail={"user": user.get_username(), "role": role},
     )
 
 
@@ -72,7 +70,7 @@ def grant_role(
 @transaction.atomic(durable=True)
 def _grant_role(actor, user, role: Any, department: Department | None) -> bool:
     role, permission = _role_and_permission(role, department)
-    group, _created = Group.objects.get_or_create(name=role.value)
+    group, _created = Group.objects.get_or_create(name=role)
     changed = not user.groups.filter(pk=group.pk).exists()
     user.groups.add(group)
     if department is not None:
@@ -119,7 +117,7 @@ def _revoke_role(actor, user, role: Any, department: Department | None) -> bool:
         grants.delete()
         user.user_permissions.remove(permission)
     still_held = grants.exists() or user.user_permissions.filter(pk=permission.pk).exists()
-    group = Group.objects.filter(name=role.value).first()
+    group = Group.objects.filter(name=role).first()
     if group is not None and not still_held and user.groups.filter(pk=group.pk).exists():
         user.groups.remove(group)
         changed = True
