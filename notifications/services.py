@@ -156,9 +156,7 @@ def deliver(outbox_id: int) -> Notification | None:
             stage=message.stage,
             text_id=message.text_id,
             actor_name=message.actor.get_username() if message.actor else "",
-            on_behalf_of_name=(
-                message.on_behalf_of.get_username() if message.on_behalf_of else ""
-            ),
+            on_behalf_of_name=(message.on_behalf_of.get_username() if message.on_behalf_of else ""),
             comment=message.comment,
         )
         message.delivered_at = timezone.now()

@@ -22,10 +22,10 @@ from django.views.decorators.debug import sensitive_post_parameters
 from submissions.models import Department, DepartmentUserObjectPermission
 from workflow import services
 from workflow.exceptions import WorkflowError
-from workflow.permissions import Authority, role_of_permission
-from workflow.vocabulary import role_label
-from workflow.services.accounts import ACCOUNT_FIELDS, PRIVILEGES
 from workflow.machine import catalog
+from workflow.permissions import Authority, role_of_permission
+from workflow.services.accounts import ACCOUNT_FIELDS, PRIVILEGES
+from workflow.vocabulary import role_label
 
 User = get_user_model()
 
@@ -52,9 +52,7 @@ class RoleGrantForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The built-in roles and every role a loaded workflow declares.
-        self.fields["role"].choices = [
-            (role, role_label(role)) for role in catalog().role_scopes
-        ]
+        self.fields["role"].choices = [(role, role_label(role)) for role in catalog().role_scopes]
 
 
 @admin.register(DepartmentUserObjectPermission)

@@ -154,6 +154,7 @@ class TextAction(GenericAPIView):
                 comment=data.get("comment", ""),
                 section=data.get("section", ""),
                 on_behalf_of=data.get("on_behalf_of"),
+                authority=authority_of(request),
             )
         return detail_response(request, text)
 

@@ -52,9 +52,7 @@ def text_list(authority: Authority, params: dict[str, Any]) -> QuerySet[ProjectT
 def inbox(authority: Authority) -> QuerySet[ProjectText]:
     """Texts waiting for this user's action, oldest first (`workflow.policy.waiting_for`)."""
     return (
-        waiting_for(authority)
-        .select_related(*TEXT_LIST_RELATED)
-        .order_by("entered_state_at", "id")
+        waiting_for(authority).select_related(*TEXT_LIST_RELATED).order_by("entered_state_at", "id")
     )
 
 

@@ -25,15 +25,15 @@ from submissions.content import SECTION_FIELDS, section_choices
 from submissions.diff import revision_diff
 from submissions.forms import ImportForm, TextForm
 from submissions.importer import ImportFormatError, parse_texts
+from submissions.lifecycle import EDITABLE_STATES, FixedAction
 from submissions.models import Department, PendingImport, ProjectText
 from workflow import services
 from workflow.exceptions import InvalidInput, NotVisible, StaleVersion, TooLarge, WorkflowError
+from workflow.machine import catalog
 from workflow.models import Outcome
 from workflow.permissions import Authority
 from workflow.policy import available_actions, may_edit
 from workflow.selectors import text_history
-from submissions.lifecycle import EDITABLE_STATES, FixedAction
-from workflow.machine import catalog
 from workflow.states import ACTIONS_NEEDING_REASON, Role
 from workflow.vocabulary import state_label
 
@@ -187,6 +187,7 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
                     text_id=text.pk,
                     action=action,
                     version=_as_int(request.POST.get(f"version-{text.pk}")),
+                    authority=authority,
                 )
                 result["ok"] = True
         except WorkflowError as error:
@@ -267,6 +268,8 @@ def text_act(request: HttpRequest, pk: int) -> HttpResponse:
             version=_as_int(request.POST.get("version")),
             comment=request.POST.get("comment", ""),
             section=request.POST.get("section", ""),
+            on_behalf_of=request.POST.get("on_behalf_of") or None,
+            authority=authority,
         )
     except WorkflowError as error:
         status = _status(error)

@@ -30,6 +30,8 @@ def people(transactional_db: None) -> dict[str, Any]:
         "org": org,
         "drafter": make_user("org_drafter", Role.DRAFTER, org),
         "reviewer": make_user("org_reviewer", Role.DEPT_REVIEWER, org),
+        # The next stage must be reachable for dept_approve to be taken at all.
+        "finance": make_user("finance", Role.FINANCE_REVIEWER),
     }
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from submissions.models import ProjectText
-from tests.factories import act, make_text, text_fields
+from tests.factories import act, make_text, make_user, text_fields
 from workflow import services
 from workflow.models import Decision
 from workflow.states import Role

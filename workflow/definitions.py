@@ -340,7 +340,7 @@ def _when(problems: _Problems, path: str, value: Any) -> Decimal | None:
         return None
     raw = value["amount_at_least"]
     if isinstance(raw, bool) or not isinstance(raw, str | int):
-        problems.add(f"{path}.amount_at_least", _("应为金额，如 \"1500000.00\"。"))
+        problems.add(f"{path}.amount_at_least", _('应为金额，如 "1500000.00"。'))
         return None
     try:
         amount = Decimal(str(raw))

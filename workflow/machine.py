@@ -7,9 +7,12 @@ A version never changes once loaded, so a process builds each machine once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property, lru_cache
+from typing import Any
 
 from submissions.lifecycle import FixedAction, FixedState
 from workflow.definitions import Definition, LaneSpec, RoleSpec, StageSpec
@@ -133,9 +136,7 @@ class Machine:
         codes = [stage.code for stage in self.stages]
         # A stage is reachable from position i if every stage in between can be skipped.
         for index in range(len(codes) + 1):
-            sources = (
-                [FixedState.DRAFT, FixedState.RETURNED] if index == 0 else [codes[index - 1]]
-            )
+            sources = [FixedState.DRAFT, FixedState.RETURNED] if index == 0 else [codes[index - 1]]
             for target in self._reachable_from(index):
                 pairs.update((source, target) for source in sources)
         for code in self._reachable_from(0):
@@ -264,15 +265,50 @@ class Catalog:
         return frozenset(a for m in self.machines for a in m.approve_actions)
 
 
+# Within one request the versions are read once (`catalog_per_request`); a version loaded
+# in another process is seen by the next request.
+_request_catalog: ContextVar[Catalog | None] = ContextVar("request_catalog", default=None)
+
+
 def catalog() -> Catalog:
-    """All versions (one query for their ids; the machines themselves are cached)."""
+    """All versions (one query for their ids, once a request; the machines are cached)."""
+    known = _request_catalog.get()
+    if known is not None:
+        return known
     from workflow.models import WorkflowVersion
 
-    ids = WorkflowVersion.objects.order_by("id").values_list("pk", flat=True)
-    return Catalog(tuple(machine_for(pk) for pk in ids))
+    ids = list(WorkflowVersion.objects.order_by("id").values_list("pk", flat=True))
+    if not ids:
+        from workflow import builtin
+
+        builtin.install()
+        ids = list(WorkflowVersion.objects.order_by("id").values_list("pk", flat=True))
+    known = Catalog(tuple(machine_for(pk) for pk in ids))
+    if _in_request.get():
+        _request_catalog.set(known)
+    return known
+
+
+_in_request: ContextVar[bool] = ContextVar("in_request", default=False)
+
+
+def catalog_per_request(get_response: Callable) -> Callable:
+    """Middleware: read the workflow versions at most once per request."""
+
+    def middleware(request: Any) -> Any:
+        flag = _in_request.set(True)
+        known = _request_catalog.set(None)
+        try:
+            return get_response(request)
+        finally:
+            _request_catalog.reset(known)
+            _in_request.reset(flag)
+
+    return middleware
 
 
 def forget_machines() -> None:
-    """Drop cached machines: called when a version is stored, since a test database may
-    reuse an id that a rolled-back version had."""
+    """Drop cached machines and this request's catalog: called when a version is stored
+    (a test database may also reuse an id that a rolled-back version had)."""
     _machine.cache_clear()
+    _request_catalog.set(None)

@@ -7,7 +7,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
-
 class Decision(models.Model):
     """Who decided what, at which stage, on which revision, and why."""
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, F, IntegerField, Q, QuerySet, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from submissions.models import Department, DepartmentUserObjectPermission
@@ -68,29 +70,76 @@ NOWHERE = Scope()
 EVERYWHERE = Scope(everywhere=True)
 
 
-def _scopes_of(user_ids: list[int]) -> dict[int, dict[str, Scope]]:
-    """Every role each user holds, with its scope: three queries whatever the number."""
+def _held_rows(
+    user_filter: dict[str, Any], codenames: list[str] | None = None, **delegated: Any
+) -> list[tuple[int, str, str, int | None]]:
+    """(user, kind, name, department) rows of what users hold, in one query: "group" rows
+    name a group, "everywhere" and "department" rows a role's permission (the latter with
+    its department), "mandate" rows (with `delegated_on`) a delegator acted for today."""
     user_model = get_user_model()
-    groups: dict[int, set[str]] = {}
-    for user_id, name in user_model.groups.through.objects.filter(
-        user_id__in=user_ids
-    ).values_list("user_id", "group__name"):
-        groups.setdefault(user_id, set()).add(name)
-    if not groups:
-        return {}
-    everywhere: set[tuple[int, str]] = set(
-        user_model.user_permissions.through.objects.filter(
-            user_id__in=list(groups),
-            permission__content_type__app_label="submissions",
-            permission__content_type__model="department",
-            permission__codename__startswith="act_as_",
-        ).values_list("user_id", "permission__codename")
+    # Typed: an untyped NULL in a UNION's first branch is text to PostgreSQL.
+    nothing = Cast(Value(None), IntegerField())
+    groups = user_model.groups.through.objects.filter(**_prefixed(user_filter, "user"))
+    everywhere = user_model.user_permissions.through.objects.filter(
+        **_prefixed(user_filter, "user"),
+        permission__content_type__app_label="submissions",
+        permission__content_type__model="department",
     )
+    per_department = DepartmentUserObjectPermission.objects.filter(**_prefixed(user_filter, "user"))
+    if codenames is None:
+        everywhere = everywhere.filter(permission__codename__startswith="act_as_")
+        per_department = per_department.filter(permission__codename__startswith="act_as_")
+    else:
+        groups = groups.filter(group__name__in=[c.removeprefix("act_as_") for c in codenames])
+        everywhere = everywhere.filter(permission__codename__in=codenames)
+        per_department = per_department.filter(permission__codename__in=codenames)
+    if "department_id" in delegated:
+        per_department = per_department.filter(content_object_id=delegated["department_id"])
+    rows = [
+        groups.annotate(kind=Value("group"), name=F("group__name"), dept=nothing),
+        everywhere.annotate(kind=Value("everywhere"), name=F("permission__codename"), dept=nothing),
+        per_department.annotate(
+            kind=Value("department"), name=F("permission__codename"), dept=F("content_object_id")
+        ),
+    ]
+    if "delegated_on" in delegated:
+        today = delegated["delegated_on"]
+        rows.append(
+            Delegation.objects.filter(
+                **_prefixed(user_filter, "delegate"),
+                revoked_at__isnull=True,
+                starts__lte=today,
+                ends__gte=today,
+                delegator__is_active=True,
+            ).annotate(
+                user_id=F("delegate_id"),
+                kind=Value("mandate"),
+                name=Cast("delegator_id", CharField()),
+                dept=nothing,
+            )
+        )
+    first, *others = (q.order_by().values_list("user_id", "kind", "name", "dept") for q in rows)
+    return list(first.union(*others, all=True))
+
+
+def _prefixed(user_filter: dict[str, Any], relation: str) -> dict[str, Any]:
+    return {
+        f"{relation}_{key}" if key.startswith("_") else f"{relation}__{key}": value
+        for key, value in user_filter.items()
+    }
+
+
+def _scopes_from(rows: list[tuple[int, str, str, int | None]]) -> dict[int, dict[str, Scope]]:
+    groups: dict[int, set[str]] = {}
+    everywhere: set[tuple[int, str]] = set()
     per_department: dict[tuple[int, str], set[int]] = {}
-    for user_id, codename, department_id in DepartmentUserObjectPermission.objects.filter(
-        user_id__in=list(groups), permission__codename__startswith="act_as_"
-    ).values_list("user_id", "permission__codename", "content_object_id"):
-        per_department.setdefault((user_id, codename), set()).add(department_id)
+    for user_id, kind, name, department_id in rows:
+        if kind == "group":
+            groups.setdefault(user_id, set()).add(name)
+        elif kind == "everywhere":
+            everywhere.add((user_id, name))
+        elif kind == "department":
+            per_department.setdefault((user_id, name), set()).add(department_id)
     scopes: dict[int, dict[str, Scope]] = {}
     for user_id, names in groups.items():
         held = {}
@@ -104,6 +153,11 @@ def _scopes_of(user_ids: list[int]) -> dict[int, dict[str, Scope]]:
                 held[role] = scope
         scopes[user_id] = held
     return scopes
+
+
+def _scopes_of(user_ids: list[int]) -> dict[int, dict[str, Scope]]:
+    """Every role each user holds, with its scope: one query whatever the number."""
+    return _scopes_from(_held_rows({"_id__in": user_ids}))
 
 
 @dataclass(frozen=True)
@@ -128,10 +182,14 @@ class Authority:
 
     @classmethod
     def of(cls, user: AbstractBaseUser, *, on: date | None = None) -> Authority:
+        """One query, and three more only for someone acting for others today."""
         if not user.is_active:
             return cls(user)
-        scopes = {} if user.is_superuser else _scopes_of([user.pk]).get(user.pk, {})
-        return cls(user, scopes, _mandates(user, on or timezone.localdate()))
+        today = on or timezone.localdate()
+        rows = _held_rows({"_id": user.pk}, delegated_on=today)
+        scopes = {} if user.is_superuser else _scopes_from(rows).get(user.pk, {})
+        acting = any(kind == "mandate" for _user, kind, _name, _dept in rows)
+        return cls(user, scopes, _mandates(user, today) if acting else ())
 
     def scope(self, role: str) -> Scope:
         if self.user.is_superuser and self.user.is_active:
@@ -195,27 +253,17 @@ def administers(actor: AbstractBaseUser | None) -> bool:
 
 
 def holders(roles: list[str], department_id: int) -> dict[str, set[int]]:
-    """{role: active users holding it for the department}, three queries for any number of
+    """{role: active users holding it for the department}, one query for any number of
     roles (superusers only by grant: nobody is asked to act merely for being one)."""
-    user_model = get_user_model()
     codenames = [role_permission(role) for role in roles]
+    rows = _held_rows({"is_active": True}, codenames, department_id=department_id)
     members: dict[str, set[int]] = {}
-    for user_id, name in user_model.groups.through.objects.filter(
-        group__name__in=roles, user__is_active=True
-    ).values_list("user_id", "group__name"):
-        members.setdefault(name, set()).add(user_id)
-    granted: set[tuple[int, str]] = set(
-        user_model.user_permissions.through.objects.filter(
-            permission__codename__in=codenames,
-            permission__content_type__app_label="submissions",
-            user__is_active=True,
-        ).values_list("user_id", "permission__codename")
-    )
-    granted.update(
-        DepartmentUserObjectPermission.objects.filter(
-            permission__codename__in=codenames, content_object_id=department_id
-        ).values_list("user_id", "permission__codename")
-    )
+    granted: set[tuple[int, str]] = set()
+    for user_id, kind, name, _department in rows:
+        if kind == "group":
+            members.setdefault(name, set()).add(user_id)
+        else:
+            granted.add((user_id, name))
     return {
         role: {uid for uid in members.get(role, ()) if (uid, role_permission(role)) in granted}
         for role in roles

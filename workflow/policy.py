@@ -220,9 +220,7 @@ def _approval_ruling(
             )
     unmet = facts.unmet_lanes(stage)
     lane = next((role for role in capacity.lanes if role in unmet), "")
-    pending_signer = capacity.added_signer and capacity.principal.pk in facts.pending_signers(
-        stage
-    )
+    pending_signer = capacity.added_signer and capacity.principal.pk in facts.pending_signers(stage)
     if not lane and not pending_signer:
         return WrongState(
             _("您所在的审核通道（%(lanes)s）已达到规定人数，无需再通过。")
@@ -359,9 +357,7 @@ def unreachable_lane(
         if len(eligible[lane.role]) < max(quorums[lane.role], 1):
             return lane.role
     roles = [lane.role for lane in stage.lanes]
-    shared = any(
-        eligible[a] & eligible[b] for i, a in enumerate(roles) for b in roles[i + 1 :]
-    )
+    shared = any(eligible[a] & eligible[b] for i, a in enumerate(roles) for b in roles[i + 1 :])
     return _unfilled_lane(roles, eligible, quorums) if shared else None
 
 
@@ -390,7 +386,11 @@ def _unfilled_lane(
 
 
 def waiting_people(
-    stage: StageSpec, text: ProjectText, facts: TextFacts, *, excluded: set[int] = frozenset()
+    stage: StageSpec,
+    text: ProjectText,
+    facts: TextFacts,
+    *,
+    eligible: dict[str, set[int]] | None = None,
 ) -> set[int]:
     """Everyone a text at `stage` waits for (the same rules as `ruling_for`, over people):
     eligible holders of its unmet lanes, added signers yet to sign, and whoever acts for
@@ -398,7 +398,8 @@ def waiting_people(
     from workflow.permissions import delegates_of
 
     unmet = facts.unmet_lanes(stage)
-    eligible = eligible_people(stage, text, facts, excluded=excluded)
+    if eligible is None:
+        eligible = eligible_people(stage, text, facts)
     done = {d.principal_id for d in facts.approvals_at(stage.code)}
     done |= {d.actor_id for d in facts.approvals_at(stage.code)}
     people = set().union(*(eligible[role] for role in unmet)) if unmet else set()
@@ -480,16 +481,15 @@ def visible_texts(authority: Authority, *, known: Catalog | None = None) -> Quer
     return texts.filter(condition)
 
 
-def waiting_for(authority: Authority, *, known: Catalog | None = None) -> QuerySet:
-    """Texts waiting for this user's action, as one query: the same rules as `ruling_for`
-    (a stage's lane or an added signature the user, or someone they act for, could give,
-    separation of duties kept), and returned texts the user may submit again."""
+def waiting_by_capacity(
+    authority: Authority, *, known: Catalog | None = None
+) -> list[tuple[AbstractBaseUser, Q]]:
+    """For the user and each person they act for today: the filter of texts waiting for an
+    approval, return or reject in that capacity (the same rules as `ruling_for`: a lane of
+    the text's stage or an added signature, separation of duties kept for both people)."""
     user = authority.user
-    texts = ProjectText.objects.all()
-    if not user.is_active:
-        return texts.none()
     known = known or catalog()
-    waiting = Q(pk__in=[])
+    found = []
     capacities_ = [(user, authority.scope)] + [(m.principal, m.scope) for m in authority.mandates]
     for principal, scope_of in capacities_:
         people = {user.pk, principal.pk}
@@ -511,13 +511,46 @@ def waiting_for(authority: Authority, *, known: Catalog | None = None) -> QueryS
                     )
                 )
             )
-        waiting |= condition & ~Q(_wrote(people)) & ~Q(_approved(people))
+        found.append((principal, condition & ~Q(_wrote(people)) & ~Q(_approved(people))))
+    return found
+
+
+def waiting_for(authority: Authority, *, known: Catalog | None = None) -> QuerySet:
+    """Texts waiting for this user's action, as one query: a review in any capacity
+    (`waiting_by_capacity`), and returned texts the user may submit again."""
+    user = authority.user
+    texts = ProjectText.objects.all()
+    if not user.is_active:
+        return texts.none()
+    known = known or catalog()
+    waiting = Q(pk__in=[])
+    for _principal, condition in waiting_by_capacity(authority, known=known):
+        waiting |= condition
     drafter = authority.scope("drafter")
     editable = Q(state=FixedState.RETURNED)
     if drafter:
         waiting |= editable & drafter.department_filter()
     waiting |= editable & _granted_change(user)
     return visible_texts(authority, known=known).filter(waiting)
+
+
+def acting_for(authority: Authority, text_ids: list[int]) -> dict[int, AbstractBaseUser]:
+    """Of `text_ids`, those waiting for the user only as someone's delegate, with whom
+    they would act for ("代 X 审批"); one query per delegation, whatever the number of texts."""
+    if not authority.mandates or not text_ids:
+        return {}
+    capacities_ = waiting_by_capacity(authority)
+    own = set(
+        ProjectText.objects.filter(capacities_[0][1], pk__in=text_ids).values_list("pk", flat=True)
+    )
+    found: dict[int, AbstractBaseUser] = {}
+    for principal, condition in capacities_[1:]:
+        for pk in ProjectText.objects.filter(condition, pk__in=text_ids).values_list(
+            "pk", flat=True
+        ):
+            if pk not in own:
+                found.setdefault(pk, principal)
+    return found
 
 
 def _wrote(people: set[int]) -> Exists:
@@ -532,9 +565,7 @@ def _approved(people: set[int]) -> Exists:
     """Someone of `people` approved the current revision (at any stage): nothing left to do
     at this one, and separation of duties bars the others."""
     return Exists(
-        Decision.objects.filter(
-            text_id=OuterRef("pk"), revision__number=OuterRef("revision")
-        )
+        Decision.objects.filter(text_id=OuterRef("pk"), revision__number=OuterRef("revision"))
         .exclude(action__in=ENDING_ACTIONS)
         .filter(Q(actor_id__in=people) | Q(on_behalf_of_id__in=people))
     )

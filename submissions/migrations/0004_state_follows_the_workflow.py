@@ -7,7 +7,6 @@ import pgtrigger.migrations
 from django.db import migrations
 
 
-
 def drop_frozen_sqlite_trigger(apps, schema_editor):
     """Which state changes a text may make is now its workflow version's to say: the
     workflow app's migration 0007 installs a trigger that consults the text's pinned
@@ -23,24 +22,25 @@ def restore_frozen_sqlite_trigger(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('submissions', '0003_pending_import'),
+        ("submissions", "0003_pending_import"),
     ]
 
     operations = [
         migrations.RunPython(drop_frozen_sqlite_trigger, restore_frozen_sqlite_trigger),
         migrations.AlterModelOptions(
-            name='department',
-            options={'ordering': ['code'], 'verbose_name': '部门', 'verbose_name_plural': '部门'},
+            name="department",
+            options={"ordering": ["code"], "verbose_name": "部门", "verbose_name_plural": "部门"},
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='projecttext',
-            name='state_follows_the_machine',
+            model_name="projecttext",
+            name="state_follows_the_machine",
         ),
         migrations.AlterField(
-            model_name='projecttext',
-            name='state',
-            field=django_fsm.FSMField(db_index=True, default='draft', max_length=50, protected=True, verbose_name='状态'),
+            model_name="projecttext",
+            name="state",
+            field=django_fsm.FSMField(
+                db_index=True, default="draft", max_length=50, protected=True, verbose_name="状态"
+            ),
         ),
     ]

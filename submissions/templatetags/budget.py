@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from submissions import content
 from submissions.content import SECTION_FIELDS
 from submissions.lifecycle import FIXED_STATES
-from workflow.models import Outcome
 from workflow import vocabulary
+from workflow.models import Outcome
 
 register = template.Library()
 

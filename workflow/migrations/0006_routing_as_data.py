@@ -9,256 +9,391 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('submissions', '0004_state_follows_the_workflow'),
-        ('workflow', '0005_attempt_tally_and_verification'),
+        ("submissions", "0004_state_follows_the_workflow"),
+        ("workflow", "0005_attempt_tally_and_verification"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AddedSigner',
+            name="AddedSigner",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stage', models.CharField(max_length=32)),
-                ('comment', models.TextField(blank=True)),
-                ('added_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("stage", models.CharField(max_length=32)),
+                ("comment", models.TextField(blank=True)),
+                ("added_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'db_table': 'workflow_added_signer',
-                'ordering': ['added_at', 'id'],
+                "db_table": "workflow_added_signer",
+                "ordering": ["added_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Delegation',
+            name="Delegation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts', models.DateField(verbose_name='开始日期')),
-                ('ends', models.DateField(verbose_name='结束日期')),
-                ('roles', models.JSONField(default=list)),
-                ('reason', models.TextField(blank=True, verbose_name='事由')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("starts", models.DateField(verbose_name="开始日期")),
+                ("ends", models.DateField(verbose_name="结束日期")),
+                ("roles", models.JSONField(default=list)),
+                ("reason", models.TextField(blank=True, verbose_name="事由")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'verbose_name': '委托',
-                'verbose_name_plural': '委托',
-                'db_table': 'workflow_delegation',
-                'ordering': ['-starts', '-id'],
+                "verbose_name": "委托",
+                "verbose_name_plural": "委托",
+                "db_table": "workflow_delegation",
+                "ordering": ["-starts", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Lane',
+            name="Lane",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
-                ('role', models.CharField(max_length=64)),
-                ('quorum', models.PositiveSmallIntegerField(null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField()),
+                ("role", models.CharField(max_length=64)),
+                ("quorum", models.PositiveSmallIntegerField(null=True)),
             ],
             options={
-                'db_table': 'workflow_lane',
-                'ordering': ['stage', 'position'],
+                "db_table": "workflow_lane",
+                "ordering": ["stage", "position"],
             },
         ),
         migrations.CreateModel(
-            name='Route',
+            name="Route",
             fields=[
-                ('text', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, primary_key=True, related_name='route', serialize=False, to='submissions.projecttext')),
-                ('quorums', models.JSONField(blank=True, default=dict)),
+                (
+                    "text",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        primary_key=True,
+                        related_name="route",
+                        serialize=False,
+                        to="submissions.projecttext",
+                    ),
+                ),
+                ("quorums", models.JSONField(blank=True, default=dict)),
             ],
             options={
-                'db_table': 'workflow_route',
+                "db_table": "workflow_route",
             },
         ),
         migrations.CreateModel(
-            name='Stage',
+            name="Stage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
-                ('code', models.CharField(max_length=32)),
-                ('name', models.CharField(max_length=100)),
-                ('approve_action', models.CharField(max_length=32)),
-                ('amount_at_least', models.DecimalField(decimal_places=2, max_digits=14, null=True)),
-                ('due_days', models.PositiveSmallIntegerField(null=True)),
-                ('supervisor_role', models.CharField(blank=True, max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField()),
+                ("code", models.CharField(max_length=32)),
+                ("name", models.CharField(max_length=100)),
+                ("approve_action", models.CharField(max_length=32)),
+                (
+                    "amount_at_least",
+                    models.DecimalField(decimal_places=2, max_digits=14, null=True),
+                ),
+                ("due_days", models.PositiveSmallIntegerField(null=True)),
+                ("supervisor_role", models.CharField(blank=True, max_length=64)),
             ],
             options={
-                'db_table': 'workflow_stage',
-                'ordering': ['version', 'position'],
+                "db_table": "workflow_stage",
+                "ordering": ["version", "position"],
             },
         ),
         migrations.CreateModel(
-            name='Transition',
+            name="Transition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_state', models.CharField(max_length=32)),
-                ('to_state', models.CharField(max_length=32)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("from_state", models.CharField(max_length=32)),
+                ("to_state", models.CharField(max_length=32)),
             ],
             options={
-                'db_table': 'workflow_transition',
+                "db_table": "workflow_transition",
             },
         ),
         migrations.CreateModel(
-            name='Workflow',
+            name="Workflow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=64, unique=True, verbose_name='代码')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=64, unique=True, verbose_name="代码")),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
             ],
             options={
-                'verbose_name': '审批流程',
-                'verbose_name_plural': '审批流程',
-                'db_table': 'workflow_definition',
-                'ordering': ['code'],
+                "verbose_name": "审批流程",
+                "verbose_name_plural": "审批流程",
+                "db_table": "workflow_definition",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='WorkflowVersion',
+            name="WorkflowVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(verbose_name='版本号')),
-                ('document', models.JSONField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='发布时间')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField(verbose_name="版本号")),
+                ("document", models.JSONField()),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="发布时间"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '流程版本',
-                'verbose_name_plural': '流程版本',
-                'db_table': 'workflow_version',
-                'ordering': ['workflow', '-number'],
+                "verbose_name": "流程版本",
+                "verbose_name_plural": "流程版本",
+                "db_table": "workflow_version",
+                "ordering": ["workflow", "-number"],
             },
         ),
         migrations.AddField(
-            model_name='decision',
-            name='lane',
+            model_name="decision",
+            name="lane",
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AddField(
-            model_name='decision',
-            name='on_behalf_of',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="decision",
+            name="on_behalf_of",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AlterField(
-            model_name='decision',
-            name='action',
+            model_name="decision",
+            name="action",
             field=models.CharField(max_length=32),
         ),
         migrations.AlterField(
-            model_name='decision',
-            name='stage',
+            model_name="decision",
+            name="stage",
             field=models.CharField(max_length=32),
         ),
         migrations.AddIndex(
-            model_name='decision',
-            index=models.Index(fields=['text', 'stage'], name='workflow_de_text_id_8fe599_idx'),
+            model_name="decision",
+            index=models.Index(fields=["text", "stage"], name="workflow_de_text_id_8fe599_idx"),
         ),
         migrations.AddField(
-            model_name='addedsigner',
-            name='added_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="addedsigner",
+            name="added_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='addedsigner',
-            name='revision',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='added_signers', to='submissions.revision'),
+            model_name="addedsigner",
+            name="revision",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="added_signers",
+                to="submissions.revision",
+            ),
         ),
         migrations.AddField(
-            model_name='addedsigner',
-            name='text',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='added_signers', to='submissions.projecttext'),
+            model_name="addedsigner",
+            name="text",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="added_signers",
+                to="submissions.projecttext",
+            ),
         ),
         migrations.AddField(
-            model_name='addedsigner',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="addedsigner",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='delegation',
-            name='delegate',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='delegations_received', to=settings.AUTH_USER_MODEL),
+            model_name="delegation",
+            name="delegate",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="delegations_received",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='delegation',
-            name='delegator',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='delegations_given', to=settings.AUTH_USER_MODEL),
+            model_name="delegation",
+            name="delegator",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="delegations_given",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='delegation',
-            name='revoked_by',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="delegation",
+            name="revoked_by",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='lane',
-            name='stage',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lanes', to='workflow.stage'),
+            model_name="lane",
+            name="stage",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="lanes",
+                to="workflow.stage",
+            ),
         ),
         migrations.AddField(
-            model_name='workflowversion',
-            name='created_by',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="workflowversion",
+            name="created_by",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='workflowversion',
-            name='workflow',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='workflow.workflow'),
+            model_name="workflowversion",
+            name="workflow",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="versions",
+                to="workflow.workflow",
+            ),
         ),
         migrations.AddField(
-            model_name='transition',
-            name='version',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transitions', to='workflow.workflowversion'),
+            model_name="transition",
+            name="version",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="transitions",
+                to="workflow.workflowversion",
+            ),
         ),
         migrations.AddField(
-            model_name='stage',
-            name='version',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='stages', to='workflow.workflowversion'),
+            model_name="stage",
+            name="version",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="stages",
+                to="workflow.workflowversion",
+            ),
         ),
         migrations.AddField(
-            model_name='route',
-            name='version',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='workflow.workflowversion'),
+            model_name="route",
+            name="version",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="workflow.workflowversion",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='addedsigner',
-            constraint=models.UniqueConstraint(fields=('revision', 'stage', 'user'), name='one_added_signer_per_stage'),
+            model_name="addedsigner",
+            constraint=models.UniqueConstraint(
+                fields=("revision", "stage", "user"), name="one_added_signer_per_stage"
+            ),
         ),
         migrations.AddIndex(
-            model_name='delegation',
-            index=models.Index(fields=['delegate', 'ends'], name='workflow_de_delegat_da004d_idx'),
+            model_name="delegation",
+            index=models.Index(fields=["delegate", "ends"], name="workflow_de_delegat_da004d_idx"),
         ),
         migrations.AddIndex(
-            model_name='delegation',
-            index=models.Index(fields=['delegator'], name='workflow_de_delegat_10be27_idx'),
+            model_name="delegation",
+            index=models.Index(fields=["delegator"], name="workflow_de_delegat_10be27_idx"),
         ),
         migrations.AddConstraint(
-            model_name='lane',
-            constraint=models.UniqueConstraint(fields=('stage', 'role'), name='one_lane_per_role'),
+            model_name="lane",
+            constraint=models.UniqueConstraint(fields=("stage", "role"), name="one_lane_per_role"),
         ),
         migrations.AddConstraint(
-            model_name='lane',
-            constraint=models.CheckConstraint(condition=models.Q(('quorum__isnull', True), ('quorum__gte', 1), _connector='OR'), name='quorum_is_positive'),
+            model_name="lane",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quorum__isnull", True), ("quorum__gte", 1), _connector="OR"),
+                name="quorum_is_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='workflowversion',
-            constraint=models.UniqueConstraint(fields=('workflow', 'number'), name='one_version_per_number'),
+            model_name="workflowversion",
+            constraint=models.UniqueConstraint(
+                fields=("workflow", "number"), name="one_version_per_number"
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='workflowversion',
-            trigger=pgtrigger.compiler.Trigger(name='workflow_versions_are_immutable', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='bed2fb8240d1d190d906b6b3e6b9ed575e269332', operation='UPDATE OR DELETE', pgid='pgtrigger_workflow_versions_are_immutable_201d5', table='workflow_version', when='BEFORE')),
+            model_name="workflowversion",
+            trigger=pgtrigger.compiler.Trigger(
+                name="workflow_versions_are_immutable",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="bed2fb8240d1d190d906b6b3e6b9ed575e269332",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_workflow_versions_are_immutable_201d5",
+                    table="workflow_version",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transition',
-            constraint=models.UniqueConstraint(fields=('version', 'from_state', 'to_state'), name='one_transition_per_pair'),
+            model_name="transition",
+            constraint=models.UniqueConstraint(
+                fields=("version", "from_state", "to_state"), name="one_transition_per_pair"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stage',
-            constraint=models.UniqueConstraint(fields=('version', 'code'), name='one_stage_per_code'),
+            model_name="stage",
+            constraint=models.UniqueConstraint(
+                fields=("version", "code"), name="one_stage_per_code"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stage',
-            constraint=models.UniqueConstraint(fields=('version', 'approve_action'), name='one_stage_per_approve_action'),
+            model_name="stage",
+            constraint=models.UniqueConstraint(
+                fields=("version", "approve_action"), name="one_stage_per_approve_action"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stage',
-            constraint=models.UniqueConstraint(fields=('version', 'position'), name='one_stage_per_position'),
+            model_name="stage",
+            constraint=models.UniqueConstraint(
+                fields=("version", "position"), name="one_stage_per_position"
+            ),
         ),
     ]

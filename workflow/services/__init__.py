@@ -13,11 +13,11 @@ drafting, roles, sharing, deadlines, refused attempts, sign-ins.
 
 from workflow.services.accounts import change_account, create_account
 from workflow.services.actions import add_signer, perform_action
+from workflow.services.attempts import summarise_ended_windows
+from workflow.services.deadlines import sweep_deadlines
 from workflow.services.definitions import load_workflow, migrate_workflow
 from workflow.services.delegation import give as give_delegation
 from workflow.services.delegation import revoke as revoke_delegation
-from workflow.services.attempts import summarise_ended_windows
-from workflow.services.deadlines import sweep_deadlines
 from workflow.services.drafting import (
     check_import_size,
     create_text,
@@ -30,20 +30,20 @@ from workflow.services.signin import record_failed_sign_in
 
 __all__ = [
     "add_signer",
-    "give_delegation",
-    "load_workflow",
-    "migrate_workflow",
-    "revoke_delegation",
     "change_account",
     "check_import_size",
     "create_account",
     "create_text",
     "edit_text",
+    "give_delegation",
     "grant_role",
     "grant_text_access",
     "import_texts",
+    "load_workflow",
+    "migrate_workflow",
     "perform_action",
     "record_failed_sign_in",
+    "revoke_delegation",
     "revoke_role",
     "revoke_text_access",
     "summarise_ended_windows",

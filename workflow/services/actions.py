@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -52,10 +53,12 @@ def perform_action(
     comment: Any = "",
     section: Any = "",
     on_behalf_of: Any = None,
+    authority: Authority | None = None,
 ) -> ProjectText:
     """Take one workflow action (submit, withdraw, a stage's approval, return, reject) on a
     text. `on_behalf_of` (a username) picks whom a delegate acts for when they act for
-    several; by default their own role comes first, then whoever still needs to sign."""
+    several; by default their own role comes first, then whoever still needs to sign.
+    `authority` is the actor's, if the caller has loaded it already."""
     if action == FixedAction.SUBMIT or action in FixedAction.values:
         action = str(action)
     elif not isinstance(action, str) or action not in catalog().approve_actions:
@@ -64,9 +67,11 @@ def perform_action(
     comment = _clean_comment(comment, required=action in ACTIONS_NEEDING_REASON)
     section = _clean_section(section)
     principal = _principal(on_behalf_of)
+    if authority is None or authority.user.pk != actor.pk:
+        authority = Authority.of(actor)
     return recording_refusals(
         action,
-        lambda: _perform_action(actor, text_id, action, version, comment, section, principal),
+        lambda: _perform_action(authority, text_id, action, version, comment, section, principal),
         actor=actor,
         text_id=text_id,
         version=version,
@@ -115,7 +120,7 @@ def _clean_section(section: Any) -> str:
 
 @transaction.atomic(durable=True)
 def _perform_action(
-    actor: AbstractBaseUser,
+    authority: Authority,
     text_id: Any,
     action: str,
     version: int,
@@ -123,7 +128,7 @@ def _perform_action(
     section: str,
     principal: AbstractBaseUser | None,
 ) -> ProjectText:
-    authority = Authority.of(actor)
+    actor = authority.user
     text = lock_visible_text(authority, text_id)
     facts = TextFacts.of(text)
     ruling = ruling_for(authority, text, action, facts, on_behalf_of=principal)
@@ -138,6 +143,7 @@ def _perform_action(
     stage = facts.stage_of(text) if facts.pinned else None
     detail: dict[str, Any] = {"section": section} if section else {}
     entering: StageSpec | None = None
+    eligible: dict[str, set[int]] = {}
     if action == FixedAction.SUBMIT:
         missing = missing_for_submit({name: getattr(text, name) for name in CONTENT_FIELDS})
         if missing:
@@ -146,30 +152,30 @@ def _perform_action(
         entering = passage.stage
         # The submitter becomes an author of the revision about to be frozen.
         facts = TextFacts(machine, None, facts.author_ids | {actor.pk})
-        quorums = _check_reachable(text, entering, facts, set())
+        eligible, quorums = _check_reachable(text, entering, facts, set())
         revision = _freeze_revision(text, actor, now)
         text.authors.add(actor)
-        text.route, _created = Route.objects.update_or_create(
-            text=text, defaults={"version_id": machine.version_id, "quorums": quorums}
-        )
+        _pin(text, machine.version_id, quorums)
         to_state, skipped = passage.to_state, passage.skipped
     elif action == FixedAction.WITHDRAW:
         to_state, skipped = FixedState.DRAFT, ()
     elif action in (FixedAction.RETURN, FixedAction.REJECT):
         to_state, skipped = (
-            FixedState.RETURNED if action == FixedAction.RETURN else FixedState.REJECTED
-        ), ()
+            (FixedState.RETURNED if action == FixedAction.RETURN else FixedState.REJECTED),
+            (),
+        )
     else:  # the stage's approval
         to_state, skipped = from_state, ()
         detail["lane"] = ruling.lane
         if ruling.completes:
             passage = machine.after(stage, Decimal(text.amount))
             entering = passage.stage
-            quorums = _check_reachable(
+            eligible, quorums = _check_reachable(
                 text, entering, facts, {actor.pk, ruling.capacity.principal.pk}
             )
-            text.route.quorums = quorums
-            text.route.save(update_fields=["quorums"])
+            if quorums != text.route.quorums:
+                text.route.quorums = quorums
+                text.route.save(update_fields=["quorums"])
             to_state, skipped = passage.to_state, passage.skipped
     if skipped:
         detail["skipped"] = list(skipped)
@@ -214,20 +220,31 @@ def _perform_action(
         text=text,
         actor=actor,
         on_behalf_of=on_behalf_of,
-        recipient_ids=_told_of(action, text, facts, entering, moved),
+        recipient_ids=_told_of(action, text, facts, entering, eligible, moved),
         comment=comment,
         stage=entering.code if entering else "",
     )
     return text
 
 
+def _pin(text: ProjectText, version_id: int, quorums: dict[str, int]) -> None:
+    """The version a submitted text follows until it is returned or withdrawn."""
+    try:
+        route = text.route
+    except ObjectDoesNotExist:
+        text.route = Route.objects.create(text=text, version_id=version_id, quorums=quorums)
+        return
+    route.version_id, route.quorums = version_id, quorums
+    route.save(update_fields=["version", "quorums"])
+
+
 def _check_reachable(
     text: ProjectText, stage: StageSpec | None, facts: TextFacts, excluded: set[int]
-) -> dict[str, int]:
-    """Refuse (409, naming the lane) to enter a stage whose quorum cannot be met; else the
-    quorums of its `all` lanes as it begins."""
+) -> tuple[dict[str, set[int]], dict[str, int]]:
+    """Refuse (409, naming the lane) to enter a stage whose quorum cannot be met; else who
+    is eligible in each lane, and the quorums of its `all` lanes as it begins."""
     if stage is None:
-        return {}
+        return {}, {}
     eligible = eligible_people(stage, text, facts, excluded=excluded)
     quorums = quorums_at_entry(stage, eligible)
     lane = unreachable_lane(stage, eligible, quorums)
@@ -247,7 +264,7 @@ def _check_reachable(
             rule="quorum_unreachable",
             lane=lane,
         )
-    return {lane.role: quorums[lane.role] for lane in stage.lanes if lane.quorum is None}
+    return eligible, {lane.role: quorums[lane.role] for lane in stage.lanes if lane.quorum is None}
 
 
 def _told_of(
@@ -255,6 +272,7 @@ def _told_of(
     text: ProjectText,
     facts: TextFacts,
     entering: StageSpec | None,
+    eligible: dict[str, set[int]],
     moved: bool,
 ) -> set[int]:
     """Who learns of an action (DESIGN.md, "Notifications"); the actor is left out later.
@@ -264,7 +282,8 @@ def _told_of(
     """
     if entering is not None:
         # Nobody has decided at the stage being entered: every lane is open.
-        return waiting_people(entering, text, TextFacts(facts.machine, None, facts.author_ids))
+        fresh = TextFacts(facts.machine, None, facts.author_ids)
+        return waiting_people(entering, text, fresh, eligible=eligible)
     if moved and action != FixedAction.WITHDRAW:
         acted = {d.actor_id for d in facts.decisions} | {d.principal_id for d in facts.decisions}
         if facts.revision is not None:
@@ -359,4 +378,3 @@ def _add_signer(
         stage=stage.code,
     )
     return text
-

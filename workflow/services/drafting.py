@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from submissions.content import CONTENT_FIELDS, clean_content
 from submissions.importer import ImportFormatError, parse_texts
+from submissions.lifecycle import EDITABLE_STATES
 from submissions.models import Department, ProjectText
 from workflow import audit
 from workflow.exceptions import InvalidInput, NotPermitted, TooLarge, WrongState
@@ -22,10 +23,9 @@ from workflow.services._shared import (
     recording_refusals,
     require_version,
 )
-from submissions.lifecycle import EDITABLE_STATES
 from workflow.states import Role
-from workflow.vocabulary import state_label
 from workflow.text_rules import unstorable_reason
+from workflow.vocabulary import state_label
 
 
 def _drafting_department(authority: Authority, department_code: Any) -> Department:

@@ -43,9 +43,7 @@ def _role_and_permission(role: Any, department: Department | None) -> tuple[str,
     return str(role), permission
 
 
-def _record_grant(
-    action: str, actor: AbstractBaseUser | None, user, role: str, department
-) -> None:
+def _record_grant(action: str, actor: AbstractBaseUser | None, user, role: str, department) -> None:
     audit.record(
         stream=audit.user_stream(user.pk),
         actor=actor,
