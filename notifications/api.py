@@ -85,7 +85,7 @@ class NotificationRead(APIView):
     def post(self, request: Request, pk: int) -> Response:
         notification = services.mark_read(request.user, pk)
         if notification is None:
-            raise NotVisible("通知不存在。")
+            raise NotVisible("notification_not_found")
         return Response(NotificationSerializer(notification).data)
 
 

@@ -64,7 +64,7 @@ def text_detail(authority: Authority, text_id: Any) -> ProjectText:
         .first()
     )
     if text is None:
-        raise NotVisible(_("项目文本不存在。"))
+        raise NotVisible("text_not_found")
     return text
 
 
@@ -79,7 +79,7 @@ def revisions_of(text: ProjectText) -> QuerySet[Revision]:
 def revision_of(text: ProjectText, number: Any) -> Revision:
     revision = text.revisions.filter(number=whole_number(number) or 0).first()
     if revision is None:
-        raise NotVisible(_("修订不存在。"))
+        raise NotVisible("revision_not_found")
     return revision
 
 

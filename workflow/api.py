@@ -163,5 +163,5 @@ class AuditVerify(APIView):
     )
     def get(self, request: Request) -> Response:
         if not authority_of(request).scope(Role.AUDITOR):
-            raise NotPermitted("只有审计人可以校验审计日志。")
+            raise NotPermitted("auditors_only")
         return Response(audit.verify().as_dict())

@@ -116,7 +116,13 @@ def record(
     changes: dict[str, Any] | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to `stream`. Must run inside the transaction of the change."""
+    """Append one event to `stream`. Must run inside the transaction of the change.
+
+    `action` is a word of the log's closed vocabulary (`workflow.vocabulary.is_event`)."""
+    from workflow.vocabulary import is_event
+
+    if not is_event(action):
+        raise ValueError(f"{action!r} is not an audit event: add it to workflow.vocabulary")
     chain, restored = _lock_chain(stream)
     if restored:
         _append(

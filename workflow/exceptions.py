@@ -34,11 +34,30 @@ class TooLarge(WorkflowError):
 
 
 class Refusal(WorkflowError):
-    """A refused attempt: it is recorded in the audit log in a transaction of its own."""
+    """A refused attempt: it is recorded in the audit log in a transaction of its own.
 
-    def __init__(self, message: str, *, text_id: int | None = None, **detail: Any) -> None:
-        super().__init__(message, **detail)
+    It carries a reason (a key of `workflow.vocabulary.REFUSALS`) and its parameters, never
+    a sentence: the log stores those, and each reader sees them in their own language.
+    """
+
+    def __init__(self, reason: str, *, text_id: int | None = None, **params: Any) -> None:
+        self.reason = reason
+        self.params = params
         self.text_id = text_id
+        super().__init__(reason, **params)
+
+    @property  # type: ignore[override]
+    def message(self) -> str:
+        from workflow.vocabulary import refusal_message
+
+        return refusal_message(self.reason, self.params)
+
+    @message.setter
+    def message(self, _value: str) -> None:
+        pass  # the sentence is made on read
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class NotVisible(Refusal):

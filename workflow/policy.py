@@ -191,11 +191,7 @@ def _sod(authority: Authority, capacity: Capacity, facts: TextFacts, text: Proje
     """Separation of duties for one capacity: binds the actor and whom they act for."""
     people = {authority.user.pk, capacity.principal.pk}
     if people & facts.author_ids:
-        return NotPermitted(
-            _("职责分离：您（或您代理的人）编制或提交过此文本，不能审核它。"),
-            text_id=text.pk,
-            rule="sod_author",
-        )
+        return NotPermitted("sod_author", text_id=text.pk)
     return None
 
 
@@ -207,27 +203,14 @@ def _approval_ruling(
         return refusal
     for person in {authority.user.pk, capacity.principal.pk}:
         if facts.approved_elsewhere(person, stage.code):
-            return NotPermitted(
-                _("职责分离：您（或您代理的人）已在另一审核阶段通过此修订。"),
-                text_id=text.pk,
-                rule="sod_two_stages",
-            )
+            return NotPermitted("sod_two_stages", text_id=text.pk)
         if facts.approved_here(person, stage.code):
-            return WrongState(
-                _("您（或您代理的人）已在本阶段通过此修订，同一人不能重复通过。"),
-                text_id=text.pk,
-                rule="already_approved",
-            )
+            return WrongState("already_approved", text_id=text.pk)
     unmet = facts.unmet_lanes(stage)
     lane = next((role for role in capacity.lanes if role in unmet), "")
     pending_signer = capacity.added_signer and capacity.principal.pk in facts.pending_signers(stage)
     if not lane and not pending_signer:
-        return WrongState(
-            _("您所在的审核通道（%(lanes)s）已达到规定人数，无需再通过。")
-            % {"lanes": "、".join(capacity.lanes)},
-            text_id=text.pk,
-            rule="lane_complete",
-        )
+        return WrongState("lane_complete", text_id=text.pk, lanes=list(capacity.lanes))
     fact = DecisionFact(authority.user.pk, capacity.principal.pk, stage.code, "", lane)
     completes = not facts.unmet_lanes(stage, fact) and not facts.pending_signers(stage, fact)
     return Ruling(capacity, lane, completes)
@@ -246,29 +229,23 @@ def ruling_for(
     stage = facts.stage_of(text) if facts.pinned else None
     allowed = _allowed_here(machine, text.state, stage)
     if action not in allowed:
-        state_name = stage.name if stage else FixedState(text.state).label
-        return WrongState(
-            _("当前状态“%(state)s”下不能执行“%(action)s”。")
-            % {"state": state_name, "action": action_label(action, machine)},
-            text_id=text.pk,
-            state=text.state,
-        )
+        return WrongState("wrong_state", text_id=text.pk, state=text.state, action=action)
     user = authority.user
     if action == FixedAction.SUBMIT:
         if not may_edit(authority, text):
-            return NotPermitted(_("只有本部门的编制人或被授权人可以提交。"), text_id=text.pk)
+            return NotPermitted("may_not_submit", text_id=text.pk)
         return Ruling()
     if action == FixedAction.WITHDRAW:
         if facts.revision is None or facts.revision.submitted_by_id != user.pk:
-            return NotPermitted(_("只有提交人可以撤回。"), text_id=text.pk)
+            return NotPermitted("not_the_submitter", text_id=text.pk)
         if facts.decisions:
-            return WrongState(_("审核人已处理此修订，不能撤回。"), text_id=text.pk)
+            return WrongState("already_decided", text_id=text.pk)
         return Ruling()
     found = capacities(authority, text, facts)
     if on_behalf_of is not None:
         found = [c for c in found if c.principal.pk == on_behalf_of.pk]
     if not found:
-        return NotPermitted(_("您不是此阶段的审核人。"), text_id=text.pk)
+        return NotPermitted("not_a_stage_reviewer", text_id=text.pk)
     first_refusal: Refusal | None = None
     for capacity in found:
         if action == stage.approve_action:

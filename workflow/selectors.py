@@ -55,7 +55,7 @@ def audit_events(authority: Authority, params: dict[str, Any]) -> QuerySet[Audit
     """Events an auditor may read, filtered by actor, action, text, department and time."""
     scope = authority.scope(Role.AUDITOR)
     if not scope:
-        raise NotPermitted(_("只有审计人可以查看审计日志。"))
+        raise NotPermitted("auditors_only")
     events = AuditEvent.objects.all()
     if not scope.everywhere:
         codes = Department.objects.filter(id__in=scope.department_ids).values("code")

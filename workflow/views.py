@@ -25,6 +25,7 @@ from workflow.services.accounts import CHANGE_ACCOUNT, CREATE_ACCOUNT
 from workflow.services.attempts import SUMMARY_ACTION
 from workflow.services.signin import SIGN_IN_FAILED, SIGN_IN_LOCKED_OUT
 from workflow.states import Action, Role, State
+from workflow.vocabulary import event_note
 
 FILTERS = ("text", "actor", "action", "department", "outcome", "since", "until")
 PAGE_SIZE = 50
@@ -62,8 +63,9 @@ def _forbidden(request: HttpRequest) -> HttpResponse:
 def _note(detail: dict[str, Any]) -> str:
     """What else the event says: a refusal's reason, whose role or access changed, how many
     refusals a summary counts, or who tried to sign in from where."""
-    if detail.get("message"):
-        return str(detail["message"])
+    note = event_note(detail)
+    if note:
+        return note
     if "count" in detail:
         return _("共 %(n)s 次，%(first)s 至 %(last)s") % {
             "n": detail["count"],

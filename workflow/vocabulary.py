@@ -7,6 +7,8 @@ holds a word nobody can read. Details are stored language-neutral (codes and par
 and put into words here, on read.
 """
 
+from typing import Any
+
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -69,3 +71,79 @@ def role_label(role: str) -> str:
         return str(Role(role).label)
     declared = catalog().declared_roles.get(role)
     return declared.name if declared else role
+
+
+# Why an attempt was refused: the reason a Refusal carries and the log stores (with its
+# parameters), and its sentence, made in the reader's language when it is read.
+REFUSALS = {
+    "text_not_found": gettext_lazy("项目文本不存在。"),
+    "revision_not_found": gettext_lazy("修订不存在。"),
+    "notification_not_found": gettext_lazy("通知不存在。"),
+    "delegation_not_found": gettext_lazy("委托不存在。"),
+    "delegation_revoked": gettext_lazy("此委托已撤销。"),
+    "admin_only_accounts": gettext_lazy("只有系统管理员可以变更账户的权限。"),
+    "admin_only_roles": gettext_lazy("只有系统管理员可以授予或收回角色。"),
+    "admin_only_workflows": gettext_lazy("只有系统管理员可以发布或迁移审批流程。"),
+    "auditors_only": gettext_lazy("只有审计人可以查看或校验审计日志。"),
+    "not_a_drafter": gettext_lazy("您不是该部门的编制人。"),
+    "not_editable": gettext_lazy("“%(state)s”状态的文本不能编辑。"),
+    "may_not_edit": gettext_lazy("只有本部门的编制人或被授权人可以编辑。"),
+    "may_not_share": gettext_lazy("只有本部门的编制人可以共享此文本。"),
+    "may_not_submit": gettext_lazy("只有本部门的编制人或被授权人可以提交。"),
+    "not_the_submitter": gettext_lazy("只有提交人可以撤回。"),
+    "already_decided": gettext_lazy("审核人已处理此修订，不能撤回。"),
+    "not_a_stage_reviewer": gettext_lazy("您不是此阶段的审核人。"),
+    "wrong_state": gettext_lazy("当前状态“%(state)s”下不能执行“%(action)s”。"),
+    "stale_version": gettext_lazy(
+        "版本已过期：您看到的是第 %(seen)s 版，当前为第 %(current_version)s 版，请刷新后重试。"
+    ),
+    "sod_author": gettext_lazy("职责分离：您（或您代理的人）编制或提交过此文本，不能审核它。"),
+    "sod_two_stages": gettext_lazy("职责分离：您（或您代理的人）已在另一审核阶段通过此修订。"),
+    "already_approved": gettext_lazy(
+        "您（或您代理的人）已在本阶段通过此修订，同一人不能重复通过。"
+    ),
+    "lane_complete": gettext_lazy("您所在的审核通道（%(lanes)s）已达到规定人数，无需再通过。"),
+    "quorum_unreachable": gettext_lazy(
+        "“%(stage)s”阶段的审核通道 %(lane)s 无法达到规定人数（需要 %(need)d 人，"
+        "符合职责分离的只有 %(have)d 人），请先调整人员。"
+    ),
+    "already_signer": gettext_lazy("%(user)s 已是本阶段的审核人。"),
+    "stage_missing_in_target": gettext_lazy(
+        "版本 %(version)s 没有这些文本所在的阶段，不能迁移：%(texts)s"
+    ),
+}
+
+
+def _worded(name: str, value: Any) -> Any:
+    """A parameter as people read it: states, stages, actions and roles by their names."""
+    if name == "state" or name == "stage":
+        return state_label(value)
+    if name == "action":
+        return event_label(value)
+    if name == "lanes" and isinstance(value, list):
+        return "、".join(role_label(role) for role in value)
+    if name == "lane":
+        return f"{role_label(value)}（{value}）"
+    if name == "texts" and isinstance(value, list):
+        return ", ".join(f"#{pk}" for pk in value)
+    return value
+
+
+def refusal_message(reason: str, params: dict[str, Any]) -> str:
+    """A refusal's sentence in the active language; a reason this version does not know
+    (a newer one wrote it) is shown as its code."""
+    template = REFUSALS.get(reason)
+    if template is None:
+        return reason
+    try:
+        return str(template) % {name: _worded(name, value) for name, value in params.items()}
+    except (KeyError, TypeError, ValueError):
+        return str(template)
+
+
+def event_note(detail: dict[str, Any]) -> str:
+    """What a stored refusal says, for the reader: from its reason and parameters; an event
+    written before reasons were stored this way keeps the sentence it was stored with."""
+    if detail.get("refusal"):
+        return refusal_message(detail["refusal"], detail.get("params") or {})
+    return str(detail.get("message") or "")

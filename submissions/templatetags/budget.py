@@ -57,3 +57,9 @@ def text_state(text) -> str:
 @register.filter
 def outcome_label(outcome: str) -> str:
     return str(Outcome(outcome).label) if outcome in Outcome.values else outcome
+
+
+@register.filter
+def event_note(detail: dict) -> str:
+    """What a refused attempt's event says, in the reader's language."""
+    return vocabulary.event_note(detail) if isinstance(detail, dict) else ""

@@ -41,7 +41,12 @@ def record_refusal(
     One the user could not even see goes on the user's own stream, naming the id asked
     for: whether such a text exists must not show in where, or how fast, it is recorded.
     """
-    detail = {"reason": refusal.code, "message": refusal.message, "version": version}
+    detail = {
+        "reason": refusal.code,
+        "refusal": refusal.reason,
+        "params": refusal.params,
+        "version": version,
+    }
     if isinstance(refusal, NotVisible):
         if whole_number(text_id) is None:
             return  # not an id any text could have: bad input, not an attempt on a text
@@ -98,17 +103,14 @@ def lock_visible_text(authority: Authority, text_id: Any) -> ProjectText:
         else None
     )
     if text is None:
-        raise NotVisible(_("项目文本不存在。"))
+        raise NotVisible("text_not_found")
     return text
 
 
 def check_version(text: ProjectText, version: Any) -> None:
     if version != text.version:
         raise StaleVersion(
-            _("版本已过期：您看到的是第 %(seen)s 版，当前为第 %(current)s 版，请刷新后重试。")
-            % {"seen": version, "current": text.version},
-            text_id=text.pk,
-            current_version=text.version,
+            "stale_version", text_id=text.pk, seen=version, current_version=text.version
         )
 
 

@@ -26,7 +26,7 @@ CHANGE_ACCOUNT = "change_account"
 
 
 def _not_an_administrator() -> NotPermitted:
-    return NotPermitted(_("只有系统管理员可以变更账户的权限。"))
+    return NotPermitted("admin_only_accounts")
 
 
 def _check_fields(changes: dict[str, Any]) -> None:

@@ -250,19 +250,12 @@ def _check_reachable(
     lane = unreachable_lane(stage, eligible, quorums)
     if lane is not None:
         raise WrongState(
-            _(
-                "“%(stage)s”阶段的审核通道 %(lane)s 无法达到规定人数（需要 %(need)d 人，"
-                "符合职责分离的只有 %(have)d 人），请先调整人员。"
-            )
-            % {
-                "stage": stage.name,
-                "lane": lane,
-                "need": max(quorums[lane], 1),
-                "have": len(eligible[lane]),
-            },
+            "quorum_unreachable",
             text_id=text.pk,
-            rule="quorum_unreachable",
+            stage=stage.code,
             lane=lane,
+            need=max(quorums[lane], 1),
+            have=len(eligible[lane]),
         )
     return eligible, {lane.role: quorums[lane.role] for lane in stage.lanes if lane.quorum is None}
 
@@ -346,11 +339,7 @@ def _add_signer(
     if problem:
         raise InvalidInput({"user": [problem]})
     if signer.pk in facts.added_signer_ids or facts.approved_here(signer.pk, stage.code):
-        raise WrongState(
-            _("%(user)s 已是本阶段的审核人。") % {"user": signer.get_username()},
-            text_id=text.pk,
-            rule="already_signer",
-        )
+        raise WrongState("already_signer", text_id=text.pk, user=signer.get_username())
     AddedSigner.objects.create(
         text=text,
         revision=facts.revision,

@@ -183,7 +183,8 @@ def refuse_on_account(
                 "user": user.get_username(),
                 **detail,
                 "reason": refusal.code,
-                "message": refusal.message,
+                "refusal": refusal.reason,
+                "params": refusal.params,
             },
         )
     )

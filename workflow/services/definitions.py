@@ -26,7 +26,7 @@ def load_workflow(
     version of its workflow; refused with DocumentError naming each problem, changing
     nothing. The newest version loaded is the one the next submit follows."""
     if not administers(actor):
-        raise NotPermitted(_("只有系统管理员可以发布审批流程。"))
+        raise NotPermitted("admin_only_workflows")
     declared = catalog().declared_roles
     known = {code: role.scope for code, role in declared.items()}
     definition = (
@@ -111,7 +111,7 @@ def migrate_workflow(*, actor: AbstractBaseUser | None, code: str, to: Any) -> l
     """Move every text in flight under another version of workflow `code` to version `to`;
     refused, naming them, if any waits at a stage the target lacks. Returns the texts moved."""
     if not administers(actor):
-        raise NotPermitted(_("只有系统管理员可以迁移审批流程。"))
+        raise NotPermitted("admin_only_workflows")
     target = (
         WorkflowVersion.objects.filter(workflow__code=code, number=to).first()
         if isinstance(to, int)
@@ -137,11 +137,7 @@ def _migrate(actor: AbstractBaseUser | None, target: WorkflowVersion) -> list[in
     )
     stranded = [r.text_id for r in routes if machine.stage(r.text.state) is None]
     if stranded:
-        raise WrongState(
-            _("版本 %(n)d 没有这些文本所在的阶段，不能迁移：%(ids)s")
-            % {"n": target.number, "ids": ", ".join(f"#{pk}" for pk in stranded)},
-            texts=stranded,
-        )
+        raise WrongState("stage_missing_in_target", version=target.number, texts=stranded)
     for route in routes:
         before = route.version.number
         Route.objects.filter(pk=route.pk).update(version=target)

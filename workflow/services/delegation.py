@@ -133,9 +133,9 @@ def revoke(*, actor: AbstractBaseUser, delegation_id: Any) -> Delegation:
         delegation.delegator_id == actor.pk or (actor.is_superuser and administers(actor))
     )
     if not may:
-        raise NotVisible(_("委托不存在。"))
+        raise NotVisible("delegation_not_found")
     if delegation.revoked_at is not None:
-        raise WrongState(_("此委托已撤销。"))
+        raise WrongState("delegation_revoked")
     delegation.revoked_at = timezone.now()
     delegation.revoked_by = actor
     delegation.save(update_fields=["revoked_at", "revoked_by"])

@@ -25,7 +25,6 @@ from workflow.services._shared import (
 )
 from workflow.states import Role
 from workflow.text_rules import unstorable_reason
-from workflow.vocabulary import state_label
 
 
 def _drafting_department(authority: Authority, department_code: Any) -> Department:
@@ -41,7 +40,7 @@ def _drafting_department(authority: Authority, department_code: Any) -> Departme
     if department is None:
         raise InvalidInput({"department": [_("未知部门：%(c)s") % {"c": department_code}]})
     if not authority.holds(Role.DRAFTER, department.pk):
-        raise NotPermitted(_("您不是该部门的编制人。"))
+        raise NotPermitted("not_a_drafter")
     return department
 
 
@@ -94,12 +93,9 @@ def _edit_text(
     authority = Authority.of(actor)
     text = lock_visible_text(authority, text_id)
     if text.state not in EDITABLE_STATES:
-        raise WrongState(
-            _("“%(state)s”状态的文本不能编辑。") % {"state": state_label(text.state)},
-            text_id=text.pk,
-        )
+        raise WrongState("not_editable", text_id=text.pk, state=text.state)
     if not may_edit(authority, text):
-        raise NotPermitted(_("只有本部门的编制人或被授权人可以编辑。"), text_id=text.pk)
+        raise NotPermitted("may_not_edit", text_id=text.pk)
     check_version(text, version)
     changes = {
         name: [jsonable(getattr(text, name)), jsonable(value)]

@@ -22,7 +22,7 @@ def _check_may_grant(
     if administers(actor):
         return
     refuse_on_account(
-        NotPermitted(_("只有系统管理员可以授予或收回角色。")),
+        NotPermitted("admin_only_roles"),
         action=action,
         actor=actor,
         user=user,

@@ -37,11 +37,11 @@ def _share(
         if authority is None:  # the command line
             text = ProjectText.objects.select_for_update().filter(pk=text_id).first()
             if text is None:
-                raise NotVisible(_("项目文本不存在。"))
+                raise NotVisible("text_not_found")
         else:
             text = lock_visible_text(authority, text_id)
             if not (actor.is_superuser or authority.holds(Role.DRAFTER, text.department_id)):
-                raise NotPermitted(_("只有本部门的编制人可以共享此文本。"), text_id=text.pk)
+                raise NotPermitted("may_not_share", text_id=text.pk)
         held = ProjectText.objects.filter(
             pk=text.pk,
             projecttextuserobjectpermission__user=user,
