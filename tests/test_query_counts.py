@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from submissions.models import ProjectText
-from tests.factories import act
+from tests.factories import act, make_user
 from workflow import services
 
 # (start state, actor, body besides the version)
@@ -29,8 +29,8 @@ ACTIONS = {
 # SAVEPOINT and its RELEASE). Change a number only on purpose.
 PINNED = {
     "submit": 23,
-    "dept_approve": 24,
-    "finance_approve": 24,
+    "dept_approve": 25,
+    "finance_approve": 25,
     "approve": 19,
     "return": 21,
     "edit": 12,
@@ -206,3 +206,92 @@ def test_a_texts_revisions_cost_the_same_for_5_revisions_as_for_50(cast, api):
     assert len(revisions) == 50
     assert sum(len(r["decisions"]) for r in revisions) == 49
     assert five == fifty
+
+
+# --- Stages and lanes ------------------------------------------------------------------------
+
+# Six stages, the second with three parallel lanes (会签 and 或签): the same chain as the
+# built-in one at its ends, so the same people act at the first and the second stage.
+SIX_STAGES = {
+    "code": "six-stages",
+    "name": "六级审批",
+    "roles": [
+        {"code": "performance_reviewer", "name": "绩效审核人", "scope": "global"},
+        {"code": "legal_reviewer", "name": "法制审核人", "scope": "global"},
+        {"code": "county_reviewer", "name": "县政府审议人", "scope": "global"},
+    ],
+    "stages": [
+        {
+            "code": "dept_review",
+            "name": "部门审核",
+            "approve_action": "dept_approve",
+            "lanes": [{"role": "dept_reviewer", "quorum": 1}],
+        },
+        {
+            "code": "finance_review",
+            "name": "财政审核",
+            "approve_action": "finance_approve",
+            "lanes": [
+                {"role": "finance_reviewer", "quorum": 1},
+                {"role": "performance_reviewer", "quorum": 2},
+                {"role": "legal_reviewer", "quorum": "all"},
+            ],
+        },
+        *(
+            {
+                "code": f"extra_review_{n}",
+                "name": f"加审{n}",
+                "approve_action": f"extra_approve_{n}",
+                "lanes": [{"role": "county_reviewer", "quorum": 1}],
+            }
+            for n in ("a", "b", "c")
+        ),
+        {
+            "code": "approval",
+            "name": "待审批",
+            "approve_action": "approve",
+            "lanes": [{"role": "approver", "quorum": 1}],
+        },
+    ],
+}
+STAGED = ("submit", "dept_approve", "return")
+
+
+def six_stages(cast) -> None:
+    services.load_workflow(actor=None, source=SIX_STAGES)
+    for name, role in [
+        ("performance_1", "performance_reviewer"),
+        ("performance_2", "performance_reviewer"),
+        ("legal_1", "legal_reviewer"),
+        ("county_1", "county_reviewer"),
+    ]:
+        make_user(name, role)
+
+
+def stage_costs(cast, api) -> dict[str, int]:
+    costs = {}
+    for kind in STAGED:
+        warm, text = (cast.text_in(start_state(kind)) for _ in range(2))
+        request = write_request(cast, api, kind)
+        queries(request(warm))
+        costs[kind] = queries(request(text))
+    return costs
+
+
+def test_an_action_costs_the_same_under_six_stages_and_three_lanes_as_under_three(cast, api):
+    three = stage_costs(cast, api)
+    six_stages(cast)
+
+    six = stage_costs(cast, api)
+
+    assert six == three
+    assert all(six[kind] <= PINNED[kind] for kind in STAGED)
+
+
+def test_an_action_under_six_stages_costs_the_same_with_2000_texts_as_with_10(cast, api):
+    six_stages(cast)
+    fill_to(cast, SMALL)
+    small = stage_costs(cast, api)
+    fill_to(cast, LARGE)
+
+    assert stage_costs(cast, api) == small

@@ -173,7 +173,8 @@ def _perform_action(
             eligible, quorums = _check_reachable(
                 text, entering, facts, {actor.pk, ruling.capacity.principal.pk}
             )
-            if quorums != text.route.quorums:
+            if entering is not None:
+                # Written on every entry, `all` lanes or not: one statement whatever the stage.
                 text.route.quorums = quorums
                 text.route.save(update_fields=["quorums"])
             to_state, skipped = passage.to_state, passage.skipped
