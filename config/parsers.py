@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import JSONParser
 
-from workflow.text_rules import unstorable_reason
+from submissions.text_rules import unstorable_reason
 
 
 def _first_unstorable(value: Any, path: str = "") -> tuple[str, str] | None:

@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from notifications import services
-from notifications.models import Notification, OutboxMessage, Preference, StageVisit
+from notifications.models import Notification, Preference
+from workflow.models import OutboxMessage, StageVisit
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -1,4 +1,5 @@
-"""The outbox, in-app notifications, e-mail preferences and the deadlines of stage visits."""
+"""In-app notifications and e-mail preferences. The outbox they are made from, and the
+stage visits reminders come from, are the workflow's (`workflow.models`)."""
 
 from django.conf import settings
 from django.db import models
@@ -6,56 +7,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
-class OutboxMessage(models.Model):
-    """One notification to deliver to one person, written in the transaction of its cause.
-
-    The relay hands it to Celery after commit; the sweep hands over again whatever is still
-    undelivered, so a broker outage delays a notification and never loses it. Delivery is
-    keyed on this row: a task that runs twice delivers once.
-    """
-
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
-    # What happened: an action ("submit", "return", ...), or "remind"/"escalate".
-    kind = models.CharField(max_length=32)
-    # The review stage a reminder or escalation is about.
-    stage = models.CharField(max_length=32, blank=True)
-    text = models.ForeignKey("submissions.ProjectText", on_delete=models.CASCADE, related_name="+")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
-    )
-    # A delegate's action names both people (委托): whom the actor acted for.
-    on_behalf_of = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
-    )
-    comment = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    # When it was last handed to the broker (null: not yet, or the broker was down).
-    dispatched_at = models.DateTimeField(null=True, blank=True)
-    dispatch_count = models.PositiveIntegerField(default=0)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("待发通知")
-        verbose_name_plural = _("待发通知")
-        indexes = [
-            models.Index(
-                fields=["dispatched_at"],
-                name="outbox_undelivered",
-                condition=models.Q(delivered_at__isnull=True),
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} → {self.recipient_id} ({self.text_id})"
-
-
 class Notification(models.Model):
     """What a person sees under the bell."""
 
     outbox = models.OneToOneField(
-        OutboxMessage, on_delete=models.PROTECT, related_name="notification"
+        "workflow.OutboxMessage", on_delete=models.PROTECT, related_name="notification"
     )
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -122,38 +78,3 @@ class Preference(models.Model):
 
     def __str__(self) -> str:
         return str(self.user_id)
-
-
-class StageVisit(models.Model):
-    """One stay of a text in one review stage, with its deadline and what was done about it."""
-
-    text = models.ForeignKey(
-        "submissions.ProjectText", on_delete=models.CASCADE, related_name="stage_visits"
-    )
-    stage = models.CharField(max_length=32)
-    revision = models.PositiveIntegerField()
-    entered_at = models.DateTimeField()
-    due_at = models.DateTimeField()
-    escalate_at = models.DateTimeField()
-    reminded_at = models.DateTimeField(null=True, blank=True)
-    escalated_at = models.DateTimeField(null=True, blank=True)
-    left_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("审核期限")
-        verbose_name_plural = _("审核期限")
-        indexes = [
-            models.Index(
-                fields=["due_at"], name="open_visits_due", condition=models.Q(left_at__isnull=True)
-            ),
-        ]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["text"],
-                condition=models.Q(left_at__isnull=True),
-                name="one_open_visit_per_text",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.text_id} {self.stage}"

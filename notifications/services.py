@@ -1,7 +1,7 @@
 """Writing the outbox, relaying it to Celery, delivering notifications and e-mail.
 
-`queue` is called by the workflow service inside the transaction of the action; everything
-else runs after commit, from a task or the sweep, and is safe to run twice.
+The workflow writes the outbox in the transaction of the action (`workflow.outbox`);
+everything here runs after commit, from a task or the sweep, and is safe to run twice.
 """
 
 import logging
@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from notifications import messages
-from notifications.models import EmailMode, Notification, OutboxMessage, Preference
-from submissions.models import ProjectText
+from notifications.models import EmailMode, Notification, Preference
 from workflow.exceptions import InvalidInput
+from workflow.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -32,37 +32,9 @@ ERROR_MAX_CHARS = 2000
 BROKER_ERRORS = (KombuOperationalError, ConnectionError, OSError, TimeoutError)
 
 
-def queue(
-    *,
-    kind: str,
-    text: ProjectText,
-    actor,
-    recipient_ids: Iterable[int],
-    comment: str = "",
-    stage: str = "",
-    on_behalf_of=None,
-) -> list[int]:
-    """Write one outbox row per recipient (never the actor) and relay them after commit.
-
-    Must run inside the transaction of the change that causes them.
-    """
-    actor_id = actor.pk if actor is not None else None
-    rows = OutboxMessage.objects.bulk_create(
-        OutboxMessage(
-            recipient_id=uid,
-            kind=kind,
-            stage=stage,
-            text=text,
-            actor_id=actor_id,
-            on_behalf_of=on_behalf_of,
-            comment=comment,
-        )
-        for uid in sorted(set(recipient_ids) - {actor_id})
-    )
-    ids = [row.pk for row in rows]
-    if ids:
-        transaction.on_commit(lambda: relay(ids), robust=True)
-    return ids
+def relay_committed(sender: Any, ids: list[int], **kwargs: Any) -> None:
+    """Receiver of `workflow.outbox.outbox_committed`: relay the rows just committed."""
+    relay(ids)
 
 
 def relay(outbox_ids: list[int]) -> int:

@@ -7,14 +7,10 @@ from typing import Any
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from submissions.importer import NUMERALS, SECTIONS
+from submissions.errors import InvalidInput
 from submissions.models import AMOUNT_MAX_DIGITS, AMOUNT_PLACES
-from workflow.exceptions import InvalidInput
-from workflow.text_rules import unstorable_reason
-
-# The eight sections in the order of the sample.
-SECTION_FIELDS: tuple[str, ...] = tuple(name for name, _label in SECTIONS)
-CONTENT_FIELDS: tuple[str, ...] = (*SECTION_FIELDS, "amount", "fiscal_year")
+from submissions.sections import CONTENT_FIELDS, NUMERALS, SECTION_FIELDS
+from submissions.text_rules import unstorable_reason
 
 TITLE_MAX_CHARS = 200
 # The longest section of the sample is about 6,000 characters; this leaves ample room

@@ -15,7 +15,7 @@ from docx.document import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 
-from .importer import NUMERALS, SECTIONS
+from submissions.sections import NUMERALS, SECTIONS
 
 EAST_ASIAN_FONT = "宋体"
 LATIN_FONT = "Times New Roman"

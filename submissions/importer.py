@@ -26,21 +26,9 @@ from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml.ns import qn
 from lxml import etree
 
-from workflow.exceptions import TooLarge
+from submissions.errors import TooLarge
+from submissions.sections import FUNDING_INDEX, NUMERALS, SECTIONS
 
-SECTIONS: tuple[tuple[str, str], ...] = (
-    ("title", "项目名称"),
-    ("basis", "立项依据"),
-    ("implementer", "项目实施单位"),
-    ("overview", "项目基本概况"),
-    ("content", "项目实施内容"),
-    ("funding", "资金安排情况"),
-    ("plan", "项目实施计划"),
-    ("outcomes", "项目实施成效"),
-)
-NUMERALS = "一二三四五六七八"
-
-FUNDING_INDEX = 5  # 六、资金安排情况: the section the amount is read from
 MAX_INTEGER_DIGITS = 12  # the database column holds at most 12 digits before the point
 
 NO_TEXT = "文件中没有找到项目文本"

@@ -7,12 +7,12 @@ from django.utils.translation import gettext as _
 
 from submissions.lifecycle import FIXED_STATES
 from submissions.models import ProjectText, Revision
+from submissions.text_rules import whole_number
 from workflow.exceptions import InvalidInput, NotVisible
 from workflow.machine import catalog
 from workflow.models import Decision
 from workflow.permissions import Authority
 from workflow.policy import visible_texts, waiting_for
-from workflow.text_rules import whole_number
 
 TEXT_LIST_RELATED = ("department", "created_by", "route")
 # Longer than any title; SQLite refuses a LIKE pattern past 50,000 bytes.

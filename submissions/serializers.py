@@ -4,21 +4,11 @@ workflow service, so that its rules hold for the API, the pages and the commands
 from rest_framework import serializers
 
 from submissions.models import AMOUNT_MAX_DIGITS, AMOUNT_PLACES, Department, ProjectText, Revision
+from submissions.sections import READING_ORDER
 from submissions.templatetags.budget import text_state
 from workflow.models import AuditEvent, Decision
 
-SECTION_OUTPUT = (
-    "title",
-    "basis",
-    "implementer",
-    "overview",
-    "content",
-    "funding",
-    "amount",
-    "plan",
-    "outcomes",
-    "fiscal_year",
-)
+SECTION_OUTPUT = READING_ORDER
 
 
 class DepartmentSerializer(serializers.ModelSerializer):

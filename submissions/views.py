@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
-from notifications.models import StageVisit
 from submissions import selectors
 from submissions.api import authority_of
 from submissions.content import SECTION_FIELDS, section_choices
@@ -30,7 +29,7 @@ from submissions.models import Department, PendingImport, ProjectText
 from workflow import services
 from workflow.exceptions import InvalidInput, NotVisible, StaleVersion, TooLarge, WorkflowError
 from workflow.machine import catalog
-from workflow.models import Outcome
+from workflow.models import Outcome, StageVisit
 from workflow.permissions import Authority
 from workflow.policy import available_actions, may_edit
 from workflow.selectors import text_history

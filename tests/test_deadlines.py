@@ -15,13 +15,13 @@ from django.core import mail
 from django.utils import timezone
 
 from notifications.messages import sentence
-from notifications.models import Notification, OutboxMessage, StageVisit
+from notifications.models import Notification
 from submissions.models import ProjectText
 from tests.factories import act, make_user
 from workflow import audit, services
 from workflow.clock import add_period, db_now
 from workflow.machine import catalog
-from workflow.models import AuditEvent
+from workflow.models import AuditEvent, OutboxMessage, StageVisit
 from workflow.services import sweep_deadlines
 from workflow.states import Role
 from workflow.tasks import sweep_deadlines as deadline_task

@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from notifications.models import Notification, OutboxMessage
+from notifications.models import Notification
 from submissions.models import ProjectText
 from tests.factories import act
 from tests.live import (  # noqa: F401 - fixtures
@@ -23,6 +23,7 @@ from tests.live import (  # noqa: F401 - fixtures
     redis_server,
     wait_for,
 )
+from workflow.models import OutboxMessage
 from workflow.states import Action
 
 pytestmark = pytest.mark.postgres

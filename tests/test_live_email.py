@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from notifications.models import Notification, OutboxMessage
+from notifications.models import Notification
 from tests.factories import act, make_text
 from tests.live import (  # noqa: F401 - fixtures
     celery_worker,
@@ -24,6 +24,7 @@ from tests.live import (  # noqa: F401 - fixtures
     redis_server,
 )
 from tests.mail_backends import OUTAGE_FILE_VARIABLE, REFUSED_DOMAIN
+from workflow.models import OutboxMessage
 from workflow.states import Action
 
 pytestmark = pytest.mark.postgres

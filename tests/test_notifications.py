@@ -16,11 +16,12 @@ from django.core import mail
 from django.utils import timezone
 
 from notifications import services as notify
-from notifications.models import EmailMode, Notification, OutboxMessage, Preference
+from notifications.models import EmailMode, Notification, Preference
 from notifications.tasks import deliver
 from submissions.models import ProjectText
 from tests.factories import act, make_text, make_user
 from workflow import services
+from workflow.models import OutboxMessage
 from workflow.states import Role
 
 API = "/api/v1/notifications"

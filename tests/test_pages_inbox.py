@@ -6,8 +6,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from notifications.models import StageVisit
 from submissions.models import ProjectText
+from workflow.models import StageVisit
 
 
 def add_waiting(cast, count: int) -> None:

@@ -6,31 +6,20 @@ management commands to exit codes.
 
 from typing import Any
 
+# The errors a text's own rules raise (bad input, too large) are the submissions app's; they
+# are the workflow's too, so that one `except WorkflowError` sees them all.
+from submissions.errors import InvalidInput, TooLarge, WorkflowError
 
-class WorkflowError(Exception):
-    status = 400
-    code = "invalid"
-
-    def __init__(self, message: str, **detail: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.detail = detail
-
-
-class InvalidInput(WorkflowError):
-    """The request itself is wrong: a missing reason, an empty section, a bad amount."""
-
-    def __init__(self, errors: dict[str, list[str]] | str) -> None:
-        if isinstance(errors, str):
-            errors = {"detail": [errors]}
-        self.errors = errors
-        first = next(iter(errors.values()))[0]
-        super().__init__(first)
-
-
-class TooLarge(WorkflowError):
-    status = 413
-    code = "too_large"
+__all__ = [
+    "InvalidInput",
+    "NotPermitted",
+    "NotVisible",
+    "Refusal",
+    "StaleVersion",
+    "TooLarge",
+    "WorkflowError",
+    "WrongState",
+]
 
 
 class Refusal(WorkflowError):

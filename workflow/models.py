@@ -427,3 +427,90 @@ class AddedSigner(models.Model):
 
     def __str__(self) -> str:
         return f"{self.text_id} {self.stage} +{self.user_id}"
+
+
+# What the workflow hands on: who is to be told of a change (the outbox, written in the
+# change's transaction and delivered by the notifications app), and how long a text has
+# stayed at its stage (reminders and escalation).
+
+
+class OutboxMessage(models.Model):
+    """One notification to deliver to one person, written in the transaction of its cause.
+
+    The relay hands it to Celery after commit; the sweep hands over again whatever is still
+    undelivered, so a broker outage delays a notification and never loses it. Delivery is
+    keyed on this row: a task that runs twice delivers once.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    # What happened: an action ("submit", "return", ...), or "remind"/"escalate".
+    kind = models.CharField(max_length=32)
+    # The review stage a reminder or escalation is about.
+    stage = models.CharField(max_length=32, blank=True)
+    text = models.ForeignKey("submissions.ProjectText", on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    # A delegate's action names both people (委托): whom the actor acted for.
+    on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # When it was last handed to the broker (null: not yet, or the broker was down).
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    dispatch_count = models.PositiveIntegerField(default=0)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "workflow_outbox"
+        verbose_name = _("待发通知")
+        verbose_name_plural = _("待发通知")
+        indexes = [
+            models.Index(
+                fields=["dispatched_at"],
+                name="outbox_undelivered",
+                condition=models.Q(delivered_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.recipient_id} ({self.text_id})"
+
+
+class StageVisit(models.Model):
+    """One stay of a text in one review stage, with its deadline and what was done about it."""
+
+    text = models.ForeignKey(
+        "submissions.ProjectText", on_delete=models.CASCADE, related_name="stage_visits"
+    )
+    stage = models.CharField(max_length=32)
+    revision = models.PositiveIntegerField()
+    entered_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    escalate_at = models.DateTimeField()
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "workflow_stage_visit"
+        verbose_name = _("审核期限")
+        verbose_name_plural = _("审核期限")
+        indexes = [
+            models.Index(
+                fields=["due_at"], name="open_visits_due", condition=models.Q(left_at__isnull=True)
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["text"],
+                condition=models.Q(left_at__isnull=True),
+                name="one_open_visit_per_text",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.text_id} {self.stage}"

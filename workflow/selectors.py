@@ -9,11 +9,11 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from submissions.models import Department, ProjectText
+from submissions.text_rules import whole_number
 from workflow.exceptions import InvalidInput, NotPermitted
 from workflow.models import AuditCheckpoint, AuditEvent, AuditVerification
 from workflow.permissions import Authority
 from workflow.states import Role
-from workflow.text_rules import whole_number
 
 
 def text_history(text: ProjectText) -> QuerySet[AuditEvent]:

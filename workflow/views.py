@@ -10,8 +10,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from submissions.api import authority_of
-from submissions.importer import SECTIONS
 from submissions.models import Department, ProjectText
+from submissions.sections import SECTIONS
 from workflow.audit import HEAD_RESTORED
 from workflow.exceptions import InvalidInput, NotPermitted
 from workflow.models import AuditEvent, Outcome

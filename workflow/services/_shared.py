@@ -9,12 +9,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext as _
 
 from submissions.models import ProjectText
+from submissions.text_rules import whole_number
 from workflow import audit
 from workflow.exceptions import InvalidInput, NotVisible, Refusal, StaleVersion
 from workflow.permissions import Authority
 from workflow.policy import visible_texts
 from workflow.services import attempts
-from workflow.text_rules import whole_number
 
 T = TypeVar("T")
 

@@ -12,12 +12,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from notifications import deadlines
-from notifications import services as notifications
 from submissions.content import CONTENT_FIELDS, SECTION_FIELDS, missing_for_submit
 from submissions.lifecycle import FixedAction, FixedState
 from submissions.models import ProjectText, Revision
-from workflow import audit
+from submissions.text_rules import unstorable_reason
+from workflow import audit, deadlines
+from workflow import outbox as notifications
 from workflow.definitions import StageSpec
 from workflow.exceptions import InvalidInput, WrongState
 from workflow.machine import catalog
@@ -39,7 +39,6 @@ from workflow.services._shared import (
     require_version,
 )
 from workflow.states import ACTIONS_NEEDING_REASON
-from workflow.text_rules import unstorable_reason
 
 COMMENT_MAX_CHARS = 5_000
 

@@ -5,11 +5,11 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from notifications import services as notifications
-from notifications.models import StageVisit
 from workflow import audit
+from workflow import outbox as notifications
 from workflow.clock import db_now
 from workflow.definitions import StageSpec
+from workflow.models import StageVisit
 from workflow.policy import TextFacts, waiting_people
 
 

@@ -10,12 +10,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
+from submissions.text_rules import unstorable_reason
 from workflow import audit
 from workflow.exceptions import InvalidInput, NotVisible, WrongState
 from workflow.machine import catalog
 from workflow.models import Delegation
 from workflow.permissions import Authority, administers
-from workflow.text_rules import unstorable_reason
 
 REASON_MAX_CHARS = 500
 LONGEST_DELEGATION_DAYS = 366

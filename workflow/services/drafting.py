@@ -12,6 +12,7 @@ from submissions.content import CONTENT_FIELDS, clean_content
 from submissions.importer import ImportFormatError, parse_texts
 from submissions.lifecycle import EDITABLE_STATES
 from submissions.models import Department, ProjectText
+from submissions.text_rules import unstorable_reason
 from workflow import audit
 from workflow.exceptions import InvalidInput, NotPermitted, TooLarge, WrongState
 from workflow.permissions import Authority
@@ -24,7 +25,6 @@ from workflow.services._shared import (
     require_version,
 )
 from workflow.states import Role
-from workflow.text_rules import unstorable_reason
 
 
 def _drafting_department(authority: Authority, department_code: Any) -> Department:

@@ -7,10 +7,10 @@ from datetime import datetime
 
 from django.conf import settings
 
-from notifications.models import StageVisit
 from submissions.models import ProjectText
 from workflow.clock import add_period, db_now
 from workflow.definitions import StageSpec
+from workflow.models import StageVisit
 
 
 def period_of(stage: StageSpec) -> dict[str, int]:

@@ -1,0 +1,33 @@
+"""What is refused about a text's content itself, before any workflow rule is asked.
+
+They know nothing of HTTP; the API maps `status` to the response and the management
+commands to exit codes. `workflow.exceptions` adds the refusals of the workflow's rules.
+"""
+
+from typing import Any
+
+
+class WorkflowError(Exception):
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, **detail: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+
+class InvalidInput(WorkflowError):
+    """The request itself is wrong: a missing reason, an empty section, a bad amount."""
+
+    def __init__(self, errors: dict[str, list[str]] | str) -> None:
+        if isinstance(errors, str):
+            errors = {"detail": [errors]}
+        self.errors = errors
+        first = next(iter(errors.values()))[0]
+        super().__init__(first)
+
+
+class TooLarge(WorkflowError):
+    status = 413
+    code = "too_large"
