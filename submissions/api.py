@@ -14,7 +14,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from submissions import selectors
 from submissions.content import SECTION_FIELDS
 from submissions.diff import revision_diff
 from submissions.docx_export import render_docx
@@ -28,7 +27,7 @@ from submissions.serializers import (
     TextSerializer,
     TextWriteSerializer,
 )
-from workflow import services
+from workflow import selectors, services
 from workflow.exceptions import InvalidInput
 from workflow.permissions import Authority
 from workflow.policy import TextFacts, available_actions, progress

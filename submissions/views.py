@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
-from submissions import selectors
 from submissions.api import authority_of
 from submissions.content import SECTION_FIELDS, section_choices
 from submissions.diff import revision_diff
@@ -26,7 +25,7 @@ from submissions.forms import ImportForm, TextForm
 from submissions.importer import ImportFormatError, parse_texts
 from submissions.lifecycle import EDITABLE_STATES, FixedAction
 from submissions.models import Department, PendingImport, ProjectText
-from workflow import services
+from workflow import selectors, services
 from workflow.exceptions import InvalidInput, NotVisible, StaleVersion, TooLarge, WorkflowError
 from workflow.machine import catalog
 from workflow.models import Outcome, StageVisit

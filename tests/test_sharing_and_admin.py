@@ -137,5 +137,10 @@ def test_a_role_grant_by_a_non_administrator_is_refused_and_recorded(cast):
 def test_the_admin_shows_the_outbox_notifications_and_deadlines(cast, client):
     cast.text_in("dept_review")
     client.force_login(cast.admin)
-    for page in ("outboxmessage", "notification", "stagevisit", "preference"):
-        assert client.get(f"/admin/notifications/{page}/").status_code == 200
+    for page in (
+        "workflow/outboxmessage",
+        "notifications/notification",
+        "workflow/stagevisit",
+        "notifications/preference",
+    ):
+        assert client.get(f"/admin/{page}/").status_code == 200
