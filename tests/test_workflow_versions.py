@@ -9,7 +9,6 @@ from django.db import DatabaseError, transaction
 from submissions.models import ProjectText
 from tests.factories import act, make_user
 from tests.routing import DOCUMENTS, at_finance, county_people, load, state_of, submitted
-from workflow.definitions import DocumentError
 from workflow.exceptions import NotPermitted
 from workflow.models import AuditEvent, Route, WorkflowVersion
 from workflow.services import load_workflow
