@@ -40,10 +40,10 @@ def at_finance(cast, amount: str = LARGE) -> ProjectText:
     return ProjectText.objects.get(pk=text.pk)
 
 
-def post_action(api, user, text: ProjectText, action: str, **body: Any):
-    """POST the action as `user` with the version the text has now."""
+def post_action(api, actor, text: ProjectText, action: str, **body: Any):
+    """POST the action as `actor` with the version the text has now."""
     version = ProjectText.objects.get(pk=text.pk).version
-    return api(user).post(
+    return api(actor).post(
         f"/api/v1/texts/{text.pk}/actions/{action}/",
         {"version": version, **body},
         format="json",

@@ -78,7 +78,8 @@ def perform_action(
     )
 
 
-def _principal(username: Any) -> AbstractBaseUser | None:
+def _principal(username: Any, field: str = "on_behalf_of") -> AbstractBaseUser | None:
+    """The user a request names by username (whom to act for, whom to add), or None."""
     if username in (None, ""):
         return None
     user = (
@@ -87,7 +88,7 @@ def _principal(username: Any) -> AbstractBaseUser | None:
         else None
     )
     if user is None:
-        raise InvalidInput({"on_behalf_of": [_("没有这个用户。")]})
+        raise InvalidInput({field: [_("没有这个用户。")]})
     return user
 
 
@@ -302,7 +303,7 @@ def add_signer(
     """加签: make `user` (a username) a required approver of the text's current stage."""
     version = require_version(version)
     comment = _clean_comment(comment, required=False)
-    signer = _principal(user) if user not in (None, "") else None
+    signer = _principal(user, "user")
     if signer is None:
         raise InvalidInput({"user": [_("请指定加签人。")]})
     return recording_refusals(
