@@ -15,7 +15,8 @@ from workflow import audit, services
 from workflow.exceptions import WorkflowError
 from workflow.machine import machine_for
 from workflow.models import AuditEvent, Decision, Route
-from workflow.permissions import holders
+from workflow.permissions import Authority, holders
+from workflow.policy import available_actions, waiting_for
 
 ROLES = ["dept_reviewer", "role_a", "role_b"]
 AMOUNTS = ["500000.00", "1751800.00"]
@@ -82,6 +83,38 @@ class RoutingProperties(TestCase):
     )
     @given(documents(), holdings, steps, st.sampled_from(AMOUNTS))
     def test_routing_keeps_its_promises(self, document, held, actions, amount):
+        text, org, _people = self.play(document, held, actions, amount)
+
+        event(f"ends {ProjectText.objects.get(pk=text.pk).state}")
+        self.assert_approved_only_with_quorum(text, org)
+        self.assert_separation_of_duties(text)
+        assert audit.verify().ok
+
+    @settings(
+        max_examples=40,
+        derandomize=True,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(documents(), holdings, steps, st.sampled_from(AMOUNTS))
+    def test_the_inbox_holds_exactly_the_texts_a_person_may_act_on(
+        self, document, held, actions, amount
+    ):
+        text, _org, people = self.play(document, held, actions, amount)
+        text = ProjectText.objects.get(pk=text.pk)
+
+        # A draft waits for nobody (drafters find their drafts in the list); withdrawing is
+        # the submitter's second thought, not something asked of them.
+        not_waiting = {"withdraw", "submit"} if text.state == "draft" else {"withdraw"}
+        for person in people:
+            authority = Authority.of(person)
+            offered = set(available_actions(authority, text)) - not_waiting
+            waiting = waiting_for(authority).filter(pk=text.pk).exists()
+            assert waiting == bool(offered), (person.username, text.state, offered)
+
+    def play(self, document, held, actions, amount):
+        """Load the document, give the people their roles, and take the actions; each
+        committed one writes exactly one audit event, each refused one none."""
         services.load_workflow(actor=None, source=document)
         org = Department.objects.create(code="org", name="组织部")
         people = [make_user(f"person{i}") for i in range(PEOPLE + 1)]
@@ -91,7 +124,6 @@ class RoutingProperties(TestCase):
                 department = org if role == "dept_reviewer" else None
                 services.grant_role(actor=None, user=person, role=role, department=department)
         text = make_text(people[0], org, amount=amount)
-
         for who, what in actions:
             current = ProjectText.objects.get(pk=text.pk)
             action = what
@@ -112,11 +144,7 @@ class RoutingProperties(TestCase):
                 assert AuditEvent.objects.filter(outcome="ok").count() == before
                 continue
             assert AuditEvent.objects.filter(outcome="ok").count() == before + 1
-
-        event(f"ends {ProjectText.objects.get(pk=text.pk).state}")
-        self.assert_approved_only_with_quorum(text, org)
-        self.assert_separation_of_duties(text)
-        assert audit.verify().ok
+        return text, org, people
 
     def assert_approved_only_with_quorum(self, text: ProjectText, org: Department) -> None:
         text = ProjectText.objects.get(pk=text.pk)

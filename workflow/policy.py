@@ -3,7 +3,7 @@
 Each rule comes twice, as a predicate on one loaded text (`refusal_for`, used by the
 service before it acts and by pages to offer buttons) and as a query filter over many
 (`visible_texts`, `waiting_for`, used by lists and the inbox), written side by side so that
-they cannot drift; tests/test_policy_agreement.py checks that they agree. The stages, their
+they cannot drift; tests/test_routing_properties.py checks that they agree. The stages, their
 lanes and quorums come from the workflow version the text follows (`workflow.machine`).
 """
 
@@ -195,17 +195,27 @@ def _sod(authority: Authority, capacity: Capacity, facts: TextFacts, text: Proje
     return None
 
 
+def _decided(
+    authority: Authority, capacity: Capacity, facts: TextFacts, stage: StageSpec, text: ProjectText
+) -> Refusal | None:
+    """Whoever approved this revision, here or at another stage, is done with it."""
+    for person in {authority.user.pk, capacity.principal.pk}:
+        if facts.approved_here(person, stage.code):
+            return WrongState("already_approved", text_id=text.pk)
+        if facts.approved_elsewhere(person, stage.code):
+            return NotPermitted("sod_two_stages", text_id=text.pk)
+    return None
+
+
 def _approval_ruling(
     authority: Authority, text: ProjectText, stage: StageSpec, facts: TextFacts, capacity: Capacity
 ) -> Ruling | Refusal:
     refusal = _sod(authority, capacity, facts, text)
     if refusal:
         return refusal
-    for person in {authority.user.pk, capacity.principal.pk}:
-        if facts.approved_elsewhere(person, stage.code):
-            return NotPermitted("sod_two_stages", text_id=text.pk)
-        if facts.approved_here(person, stage.code):
-            return WrongState("already_approved", text_id=text.pk)
+    refusal = _decided(authority, capacity, facts, stage, text)
+    if refusal:
+        return refusal
     unmet = facts.unmet_lanes(stage)
     lane = next((role for role in capacity.lanes if role in unmet), "")
     pending_signer = capacity.added_signer and capacity.principal.pk in facts.pending_signers(stage)
@@ -250,8 +260,12 @@ def ruling_for(
     for capacity in found:
         if action == stage.approve_action:
             ruling = _approval_ruling(authority, text, stage, facts, capacity)
-        else:  # return, reject, add_signer: any eligible reviewer of the stage
-            ruling = _sod(authority, capacity, facts, text) or Ruling(capacity)
+        else:  # return, reject, add_signer: an eligible reviewer yet to decide
+            ruling = (
+                _sod(authority, capacity, facts, text)
+                or _decided(authority, capacity, facts, stage, text)
+                or Ruling(capacity)
+            )
         if isinstance(ruling, Ruling):
             return ruling
         first_refusal = first_refusal or ruling
