@@ -49,6 +49,14 @@ api_v1 = [
     path("audit/events/", workflow.AuditEventList.as_view(), name="api-audit-events"),
     path("audit/export.csv", workflow.AuditExportCsv.as_view(), name="api-audit-csv"),
     path("audit/verify/", workflow.AuditVerify.as_view(), name="api-audit-verify"),
+    path("workflows/", workflow.WorkflowList.as_view(), name="api-workflows"),
+    path(
+        "workflows/<slug:code>/versions/<int:number>/",
+        workflow.WorkflowVersionDocument.as_view(),
+        name="api-workflow-version",
+    ),
+    path("delegations/", workflow.DelegationListCreate.as_view(), name="api-delegations"),
+    path("delegations/<int:pk>/", workflow.DelegationDetail.as_view(), name="api-delegation"),
 ]
 
 urlpatterns = [

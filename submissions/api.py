@@ -20,7 +20,6 @@ from submissions.docx_export import render_docx
 from submissions.models import Department, ProjectText
 from submissions.serializers import (
     ActionSerializer,
-    AuditEventSerializer,
     DepartmentSerializer,
     RevisionSerializer,
     TextDetailSerializer,
@@ -32,6 +31,7 @@ from workflow.exceptions import InvalidInput
 from workflow.permissions import Authority
 from workflow.policy import TextFacts, available_actions, progress
 from workflow.selectors import text_history
+from workflow.serializers import AuditEventSerializer
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 IMPORT_BODY = {

@@ -6,7 +6,7 @@ from rest_framework import serializers
 from submissions.models import AMOUNT_MAX_DIGITS, AMOUNT_PLACES, Department, ProjectText, Revision
 from submissions.sections import READING_ORDER
 from submissions.templatetags.budget import text_state
-from workflow.models import AuditEvent, Decision
+from workflow.models import Decision
 
 SECTION_OUTPUT = READING_ORDER
 
@@ -118,54 +118,3 @@ class RevisionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Revision
         fields = ["number", *SECTION_OUTPUT, "submitted_by", "submitted_at", "decisions"]
-
-
-def _blank_to_none(value: str) -> str | None:
-    return value or None
-
-
-class AuditEventSerializer(serializers.ModelSerializer):
-    actor = serializers.SerializerMethodField()
-    from_state = serializers.SerializerMethodField()
-    to_state = serializers.SerializerMethodField()
-    department = serializers.SerializerMethodField()
-    on_behalf_of = serializers.SerializerMethodField()
-
-    class Meta:
-        model = AuditEvent
-        fields = [
-            "id",
-            "at",
-            "actor",
-            "on_behalf_of",
-            "action",
-            "outcome",
-            "text",
-            "department",
-            "from_state",
-            "to_state",
-            "revision",
-            "comment",
-            "changes",
-            "detail",
-            "stream",
-            "seq",
-            "hash",
-        ]
-
-    def get_actor(self, event: AuditEvent) -> str | None:
-        return _blank_to_none(event.actor_name)
-
-    def get_on_behalf_of(self, event: AuditEvent) -> str | None:
-        """Whom a delegate acted for (委托): the history names both people."""
-        detail = event.detail if isinstance(event.detail, dict) else {}
-        return detail.get("on_behalf_of") or None
-
-    def get_from_state(self, event: AuditEvent) -> str | None:
-        return _blank_to_none(event.from_state)
-
-    def get_to_state(self, event: AuditEvent) -> str | None:
-        return _blank_to_none(event.to_state)
-
-    def get_department(self, event: AuditEvent) -> str | None:
-        return _blank_to_none(event.department)

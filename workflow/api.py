@@ -1,25 +1,30 @@
-"""The user's own roles and the auditors' API (DESIGN.md, "HTTP API")."""
+"""The user's own roles, the auditors' API, workflow versions and delegations (DESIGN.md,
+"HTTP API" and "Routing as data")."""
 
 import csv
 import io
 import json
 from collections.abc import Iterator
 
+from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from submissions.api import authority_of
-from submissions.serializers import AuditEventSerializer
-from workflow import audit
+from submissions.api import authority_of, body_of
+from workflow import audit, services
 from workflow.exceptions import NotPermitted
-from workflow.models import AuditEvent
+from workflow.models import AuditEvent, Delegation, Workflow, WorkflowVersion
 from workflow.selectors import audit_events
+from workflow.serializers import AuditEventSerializer, DelegationSerializer, WorkflowSerializer
 from workflow.states import Role
 
 AUDIT_FILTERS = [
@@ -165,3 +170,77 @@ class AuditVerify(APIView):
         if not authority_of(request).scope(Role.AUDITOR):
             raise NotPermitted("auditors_only")
         return Response(audit.verify().as_dict())
+
+
+# --- Workflows and delegations (DESIGN.md, "Routing as data") --------------------------------
+
+
+class WorkflowList(GenericAPIView):
+    """Every workflow with its versions, newest first; the next submit follows the newest
+    version loaded."""
+
+    serializer_class = WorkflowSerializer
+
+    def get(self, request: Request) -> Response:
+        workflows = Workflow.objects.prefetch_related("versions__created_by").order_by("code")
+        page = self.paginate_queryset(workflows)
+        return self.get_paginated_response(WorkflowSerializer(page, many=True).data)
+
+
+class WorkflowVersionDocument(APIView):
+    """One version's document, exactly as stored: `load_workflow` takes it back as it is."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request, code: str, number: int) -> Response:
+        version = WorkflowVersion.objects.filter(workflow__code=code, number=number).first()
+        if version is None:
+            raise NotFound(_("没有这个审批流程版本。"))
+        return Response(version.document)
+
+
+class DelegationListCreate(GenericAPIView):
+    """The delegations the user gave and received; POST gives one."""
+
+    serializer_class = DelegationSerializer
+
+    def get(self, request: Request) -> Response:
+        user = request.user
+        delegations = (
+            Delegation.objects.filter(Q(delegator=user) | Q(delegate=user))
+            .select_related("delegator", "delegate")
+            .order_by("-starts", "-id")
+        )
+        page = self.paginate_queryset(delegations)
+        return self.get_paginated_response(DelegationSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=inline_serializer(
+            "DelegationRequest",
+            {
+                "to": serializers.CharField(),
+                "starts": serializers.DateField(),
+                "ends": serializers.DateField(),
+                "roles": serializers.ListField(child=serializers.CharField(), required=False),
+                "reason": serializers.CharField(required=False),
+            },
+        ),
+        responses={201: DelegationSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        data = body_of(request)
+        delegation = services.give_delegation(
+            actor=request.user,
+            to=data.get("to"),
+            starts=data.get("starts"),
+            ends=data.get("ends"),
+            roles=data.get("roles"),
+            reason=data.get("reason", ""),
+        )
+        return Response(DelegationSerializer(delegation).data, status=status.HTTP_201_CREATED)
+
+
+class DelegationDetail(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        services.revoke_delegation(actor=request.user, delegation_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
