@@ -16,7 +16,10 @@ urlpatterns = [
     path("texts/<int:pk>/", views.text_detail, name="text-detail"),
     path("texts/<int:pk>/edit/", views.text_edit, name="text-edit"),
     path("texts/<int:pk>/act/", views.text_act, name="text-act"),
+    path("texts/<int:pk>/add-signer/", views.text_add_signer, name="text-add-signer"),
     path("texts/<int:pk>/diff/", views.text_diff, name="text-diff"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/approve/", views.bulk_approve, name="bulk-approve"),
+    path("delegations/", views.delegations, name="delegations"),
+    path("delegations/<int:pk>/revoke/", views.delegation_revoke, name="delegation-revoke"),
 ]

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -28,12 +29,21 @@ from submissions.models import Department, PendingImport, ProjectText
 from workflow import selectors, services
 from workflow.exceptions import InvalidInput, NotVisible, StaleVersion, TooLarge, WorkflowError
 from workflow.machine import catalog
-from workflow.models import Outcome, StageVisit
+from workflow.models import Delegation, Outcome, StageVisit
 from workflow.permissions import Authority
-from workflow.policy import available_actions, may_edit
+from workflow.policy import (
+    TextFacts,
+    acting_for,
+    available_actions,
+    capacities,
+    may_add_signer,
+    may_edit,
+    progress,
+)
 from workflow.selectors import text_history
+from workflow.services.delegation import delegable_roles
 from workflow.states import ACTIONS_NEEDING_REASON, Role
-from workflow.vocabulary import state_label
+from workflow.vocabulary import role_label, state_label
 
 PAGE_SIZE = 50
 HOME_SIZE = 20
@@ -138,6 +148,24 @@ def text_list(request: HttpRequest) -> HttpResponse:
     return render(request, "submissions/text_list.html", context, status=status)
 
 
+def _progress_rows(stage_progress: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`stage_progress` with the names a reader reads: roles, quorums, who is still due."""
+    if stage_progress is None:
+        return None
+    lanes = []
+    for lane in stage_progress["lanes"]:
+        quorum, approved = lane["quorum"], lane["approved_by"]
+        lanes.append(
+            {
+                **lane,
+                "role_name": role_label(lane["role"]),
+                "kind": _("或签") if quorum == 1 else _("会签 %(n)d 人") % {"n": quorum},
+                "remaining": max(quorum - len(approved), 0),
+            }
+        )
+    return {**stage_progress, "stage_name": state_label(stage_progress["stage"]), "lanes": lanes}
+
+
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     authority = authority_of(request)
@@ -151,9 +179,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
     now = timezone.now()
     known = catalog()
+    delegated = acting_for(authority, [text.pk for text in texts])
     rows = [
         {
             "text": text,
+            "acting_for": delegated.get(text.pk),
             "days": (now - text.entered_state_at).days,
             "due_at": due.get(text.pk),
             "approvable": known.approve_action_at(text.state, _version_of(text)) is not None,
@@ -234,7 +264,13 @@ def _detail_context(request: HttpRequest, text: ProjectText) -> dict[str, Any]:
     events = text_history(text)
     if not _is_auditor_of(authority, text):
         events = events.filter(outcome=Outcome.OK)
+    facts = TextFacts.of(text)
+    found = capacities(authority, text, facts)
     return {
+        "progress": _progress_rows(progress(text, facts)),
+        # Someone who may act only as a delegate acts "代 X 审批"; for several, they choose.
+        "acting_for": [c.principal for c in found] if found and found[0].on_behalf_of else [],
+        "may_add_signer": may_add_signer(authority, text, facts),
         "text": text,
         "sections": [
             {"field": name, "label": label, "body": getattr(text, name)}
@@ -445,3 +481,89 @@ def _import_confirm(request: HttpRequest) -> HttpResponse:
         return render(request, "submissions/text_import.html", context, status=error.status)
     messages.success(request, _("已创建 %(n)d 份草稿。") % {"n": len(created)})
     return _see_other(reverse("text-list") + "?state=draft")
+
+
+@login_required
+@require_POST
+def text_add_signer(request: HttpRequest, pk: int) -> HttpResponse:
+    """加签 from the text's page: the person named must approve this stage too."""
+    authority = authority_of(request)
+    try:
+        services.add_signer(
+            actor=request.user,
+            text_id=pk,
+            version=_as_int(request.POST.get("version")),
+            user=request.POST.get("user", "").strip(),
+            comment=request.POST.get("comment", ""),
+        )
+    except WorkflowError as error:
+        status = _status(error)
+        text = _visible_text(authority, pk)
+        messages.error(request, _("失败：%(reason)s") % {"reason": error.message})
+        context = _detail_context(request, text)
+        return render(request, "submissions/text_detail.html", context, status=status)
+    messages.success(request, _("已加签。"))
+    return _see_other(reverse("text-detail", args=[pk]))
+
+
+# --- Delegations (委托) ------------------------------------------------------------------------
+
+
+@login_required
+def delegations(request: HttpRequest) -> HttpResponse:
+    """The delegations a user gave and received, and a form to give one."""
+    authority = authority_of(request)
+    status = 200
+    error = None
+    form = {"to": "", "starts": "", "ends": "", "reason": "", "roles": []}
+    if request.method == "POST":
+        form = {
+            "to": request.POST.get("to", "").strip(),
+            "starts": request.POST.get("starts", ""),
+            "ends": request.POST.get("ends", ""),
+            "reason": request.POST.get("reason", ""),
+            "roles": request.POST.getlist("roles"),
+        }
+        try:
+            services.give_delegation(
+                actor=request.user,
+                to=form["to"],
+                starts=form["starts"],
+                ends=form["ends"],
+                roles=form["roles"] or None,
+                reason=form["reason"],
+            )
+        except WorkflowError as refused:
+            status, error = refused.status, refused
+        else:
+            messages.success(request, _("委托已生效。"))
+            return _see_other(reverse("delegations"))
+    user = request.user
+    listed = (
+        Delegation.objects.filter(Q(delegator=user) | Q(delegate=user))
+        .select_related("delegator", "delegate")
+        .order_by("-starts", "-id")
+    )
+    context = {
+        "given": [d for d in listed if d.delegator_id == user.pk],
+        "received": [d for d in listed if d.delegate_id == user.pk],
+        "roles": [(role, role_label(role)) for role in delegable_roles(authority)],
+        "form": form,
+        "errors": getattr(error, "errors", {"detail": [error.message]} if error else {}),
+        "today": timezone.localdate(),
+    }
+    return render(request, "submissions/delegations.html", context, status=status)
+
+
+@login_required
+@require_POST
+def delegation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        services.revoke_delegation(actor=request.user, delegation_id=pk)
+    except WorkflowError as error:
+        if isinstance(error, NotVisible):
+            raise Http404(error.message) from None
+        messages.error(request, _("失败：%(reason)s") % {"reason": error.message})
+    else:
+        messages.success(request, _("委托已撤销。"))
+    return _see_other(reverse("delegations"))

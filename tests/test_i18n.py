@@ -60,6 +60,7 @@ def chinese_on(client, user, path: str) -> list[str]:
         ("reviewer", "/inbox/"),
         ("reviewer", "/notifications/"),
         ("reviewer", "/notifications/preferences/"),
+        ("reviewer", "/delegations/"),
         ("auditor", "/audit/"),
         ("auditor", "/audit/texts/{id}/"),
     ],

@@ -63,3 +63,9 @@ def outcome_label(outcome: str) -> str:
 def event_note(detail: dict) -> str:
     """What a refused attempt's event says, in the reader's language."""
     return vocabulary.event_note(detail) if isinstance(detail, dict) else ""
+
+
+@register.filter
+def stage_names(codes: list[str]) -> str:
+    """Stage codes (e.g. the stages an approval skipped) as their names."""
+    return "、".join(vocabulary.state_label(code) for code in codes or [])

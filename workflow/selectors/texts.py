@@ -71,7 +71,7 @@ def text_detail(authority: Authority, text_id: Any) -> ProjectText:
 def revisions_of(text: ProjectText) -> QuerySet[Revision]:
     return (
         text.revisions.select_related("submitted_by")
-        .prefetch_related("decisions__actor")
+        .prefetch_related("decisions__actor", "decisions__on_behalf_of")
         .order_by("number")
     )
 
