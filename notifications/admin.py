@@ -12,18 +12,8 @@ from django.utils.translation import gettext_lazy
 
 from notifications import services
 from notifications.models import Notification, Preference
+from workflow.admin import ReadOnly as ReadOnlyAdmin
 from workflow.models import OutboxMessage, StageVisit
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(OutboxMessage)

@@ -4,6 +4,7 @@ Views are thin: they parse the form, call a selector or `workflow.services`, and
 Every change goes through the service; its refusals become the page's status code.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -294,8 +295,10 @@ def text_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def text_act(request: HttpRequest, pk: int) -> HttpResponse:
     authority = authority_of(request)
-    try:
-        services.perform_action(
+    return _on_the_text_page(
+        request,
+        pk,
+        lambda: services.perform_action(
             actor=request.user,
             text_id=pk,
             action=request.POST.get("action", ""),
@@ -304,16 +307,27 @@ def text_act(request: HttpRequest, pk: int) -> HttpResponse:
             section=request.POST.get("section", ""),
             on_behalf_of=request.POST.get("on_behalf_of") or None,
             authority=authority,
-        )
+        ),
+        _("成功。"),
+    )
+
+
+def _on_the_text_page(
+    request: HttpRequest, pk: int, change: Callable[[], Any], done: str
+) -> HttpResponse:
+    """Make a change from the text's page: back to the page with `done`, or the page again
+    with the refusal and its status."""
+    try:
+        change()
     except WorkflowError as error:
         status = _status(error)
         # Bad input is refused before visibility is looked at: a text that is missing or
         # not the user's is still a 404 here, never the detail page.
-        text = _visible_text(authority, pk)
+        text = _visible_text(authority_of(request), pk)
         messages.error(request, _("失败：%(reason)s") % {"reason": error.message})
         context = _detail_context(request, text)
         return render(request, "submissions/text_detail.html", context, status=status)
-    messages.success(request, _("成功。"))
+    messages.success(request, done)
     return _see_other(reverse("text-detail", args=[pk]))
 
 
@@ -487,23 +501,18 @@ def _import_confirm(request: HttpRequest) -> HttpResponse:
 @require_POST
 def text_add_signer(request: HttpRequest, pk: int) -> HttpResponse:
     """加签 from the text's page: the person named must approve this stage too."""
-    authority = authority_of(request)
-    try:
-        services.add_signer(
+    return _on_the_text_page(
+        request,
+        pk,
+        lambda: services.add_signer(
             actor=request.user,
             text_id=pk,
             version=_as_int(request.POST.get("version")),
             user=request.POST.get("user", "").strip(),
             comment=request.POST.get("comment", ""),
-        )
-    except WorkflowError as error:
-        status = _status(error)
-        text = _visible_text(authority, pk)
-        messages.error(request, _("失败：%(reason)s") % {"reason": error.message})
-        context = _detail_context(request, text)
-        return render(request, "submissions/text_detail.html", context, status=status)
-    messages.success(request, _("已加签。"))
-    return _see_other(reverse("text-detail", args=[pk]))
+        ),
+        _("已加签。"),
+    )
 
 
 # --- Delegations (委托) ------------------------------------------------------------------------

@@ -170,13 +170,6 @@ def machine_for(version_id: int) -> Machine:
     return _machine(version_id)
 
 
-def current_version_id() -> int:
-    """The version a submit pins now: the one loaded last."""
-    from workflow.models import WorkflowVersion
-
-    return WorkflowVersion.objects.order_by("-id").values_list("pk", flat=True)[0]
-
-
 @dataclass(frozen=True)
 class Catalog:
     """Every stored version's machine, and every role the built-ins and the documents name."""

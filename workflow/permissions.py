@@ -286,8 +286,3 @@ def delegates_of(principal_ids: set[int], roles: set[str], on: date | None = Non
         if roles & set(delegated):
             found.add(delegate_id)
     return found
-
-
-def role_holders(role: str, department_id: int) -> QuerySet:
-    """Active users who hold `role` for the department, as a queryset."""
-    return get_user_model().objects.filter(pk__in=holders([role], department_id)[role])

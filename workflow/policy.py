@@ -10,7 +10,6 @@ lanes and quorums come from the workflow version the text follows (`workflow.mac
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -597,7 +596,3 @@ def progress(text: ProjectText, facts: TextFacts) -> dict | None:
             {"user": names[uid], "approved": uid in done} for uid in facts.added_signer_ids
         ],
     }
-
-
-def amount_of(text: ProjectText) -> Decimal:
-    return Decimal(text.amount)
