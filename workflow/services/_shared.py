@@ -89,22 +89,27 @@ def record_refusal(
 def lock_visible_text(authority: Authority, text_id: Any) -> ProjectText:
     """Lock the text's row for this transaction; 404 for unknown and invisible alike.
 
-    Visibility is part of the one locking query, so that a text the user may not see costs
+    Visibility is part of the locking query, so that a text the user may not see costs
     exactly the statements a missing id costs: the timing does not tell that it exists.
+    A query that waited for the lock re-checks the row that moved on under it, but
+    PostgreSQL evaluates its subqueries (a decision at a stage) against the snapshot taken
+    before the wait: a text that moved to the next stage meanwhile would seem invisible.
+    So a miss is asked once more, with a fresh snapshot; missing ids are asked twice too.
     """
     pk = whole_number(text_id)
-    text = (
-        visible_texts(authority)
-        .select_for_update(of=("self",))
-        .select_related("department", "created_by", "route")
-        .filter(pk=pk)
-        .first()
-        if pk is not None
-        else None
-    )
-    if text is None:
+    if pk is None:
         raise NotVisible("text_not_found")
-    return text
+    for _attempt in range(2):
+        text = (
+            visible_texts(authority)
+            .select_for_update(of=("self",))
+            .select_related("department", "created_by", "route")
+            .filter(pk=pk)
+            .first()
+        )
+        if text is not None:
+            return text
+    raise NotVisible("text_not_found")
 
 
 def check_version(text: ProjectText, version: Any) -> None:
