@@ -143,9 +143,7 @@ def test_approvals_of_other_texts_do_not_wait_for_an_action_in_progress_on_one(p
 
     with transaction.atomic():
         ProjectText.objects.select_for_update().get(pk=busy.pk)
-        audit.record(
-            stream=audit.text_stream(busy.pk), actor=people["reviewer"], action="edit"
-        )
+        audit.record(stream=audit.text_stream(busy.pk), actor=people["reviewer"], action="edit")
         results = run_at_once([(people["reviewer"], t.pk, t.version) for t in others], wait=20)
         transaction.set_rollback(True)
 
