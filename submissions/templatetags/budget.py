@@ -69,3 +69,9 @@ def event_note(detail: dict) -> str:
 def stage_names(codes: list[str]) -> str:
     """Stage codes (e.g. the stages an approval skipped) as their names."""
     return "、".join(vocabulary.state_label(code) for code in codes or [])
+
+
+@register.filter
+def role_names(codes: list[str]) -> str:
+    """Role codes as the names people know them by."""
+    return "、".join(vocabulary.role_label(code) for code in codes or [])
