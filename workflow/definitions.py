@@ -125,16 +125,24 @@ def parse(source: str | bytes, *, known_roles: dict[str, str] | None = None) -> 
     return validate(data, lines=lines, known_roles=known_roles)
 
 
-def _note_lines(node: yaml.Node, path: str, lines: dict[str, int]) -> None:
+def _note_lines(
+    node: yaml.Node, path: str, lines: dict[str, int], seen: set[int] | None = None
+) -> None:
+    """Where each field stands. A node reached again through an alias is not walked again:
+    nested aliases would otherwise make a small document exponentially long to walk."""
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        return
+    seen.add(id(node))
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             name = key.value if isinstance(key, yaml.ScalarNode) else "?"
-            _note_lines(value, f"{path}.{name}" if path else name, lines)
+            _note_lines(value, f"{path}.{name}" if path else name, lines, seen)
             lines.setdefault(f"{path}.{name}" if path else name, key.start_mark.line + 1)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _note_lines(item, f"{path}[{index}]", lines)
+            _note_lines(item, f"{path}[{index}]", lines, seen)
 
 
 class _Problems:

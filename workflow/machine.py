@@ -139,10 +139,10 @@ class Machine:
             sources = [FixedState.DRAFT, FixedState.RETURNED] if index == 0 else [codes[index - 1]]
             for target in self._reachable_from(index):
                 pairs.update((source, target) for source in sources)
-        for code in self._reachable_from(0):
-            if code != FixedState.APPROVED:
-                pairs.add((code, FixedState.DRAFT))  # withdraw
         for code in codes:
+            # Withdraw: usually from the stage a submit entered, but a text moved to this
+            # version by migrate_workflow may wait undecided at any stage.
+            pairs.add((code, FixedState.DRAFT))
             pairs.add((code, FixedState.RETURNED))
             pairs.add((code, FixedState.REJECTED))
         return frozenset((str(a), str(b)) for a, b in pairs)
