@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import CharField, F, IntegerField, Q, QuerySet, Value
-from django.db.models.functions import Cast
+from django.db import connection
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from submissions.models import Department, DepartmentUserObjectPermission
@@ -71,62 +70,72 @@ EVERYWHERE = Scope(everywhere=True)
 
 
 def _held_rows(
-    user_filter: dict[str, Any], codenames: list[str] | None = None, **delegated: Any
+    *,
+    user_id: int | None = None,
+    user_ids: list[int] | None = None,
+    codenames: list[str] | None = None,
+    department_id: int | None = None,
+    delegated_on: date | None = None,
 ) -> list[tuple[int, str, str, int | None]]:
-    """(user, kind, name, department) rows of what users hold, in one query: "group" rows
-    name a group, "everywhere" and "department" rows a role's permission (the latter with
-    its department), "mandate" rows (with `delegated_on`) a delegator acted for today."""
+    """(user, kind, name, department) rows of what users hold, in one statement: "group"
+    rows name a group, "everywhere" and "department" rows a role's permission (the latter
+    with its department), "mandate" rows (with `delegated_on`) a delegator acted for today.
+
+    For the named users, or (none named) every active user; for the roles of `codenames`
+    only, or every role. Plain SQL: it runs on every action and every request, and
+    building it through the ORM cost more than running it."""
     user_model = get_user_model()
-    # Typed: an untyped NULL in a UNION's first branch is text to PostgreSQL.
-    nothing = Cast(Value(None), IntegerField())
-    groups = user_model.groups.through.objects.filter(**_prefixed(user_filter, "user"))
-    everywhere = user_model.user_permissions.through.objects.filter(
-        **_prefixed(user_filter, "user"),
-        permission__content_type__app_label="submissions",
-        permission__content_type__model="department",
-    )
-    per_department = DepartmentUserObjectPermission.objects.filter(**_prefixed(user_filter, "user"))
+    user = user_model._meta.db_table
+    ids = [user_id] if user_id is not None else list(user_ids or [])
+    named = user_id is not None or user_ids is not None
+    who = f"x.user_id IN ({', '.join(['%s'] * len(ids))})" if named else "u.is_active = %s"
+    who_params = ids if named else [True]
     if codenames is None:
-        everywhere = everywhere.filter(permission__codename__startswith="act_as_")
-        per_department = per_department.filter(permission__codename__startswith="act_as_")
+        which, which_params = "p.codename LIKE %s", ["act_as_%"]
+        groups, group_params = "", []
     else:
-        groups = groups.filter(group__name__in=[c.removeprefix("act_as_") for c in codenames])
-        everywhere = everywhere.filter(permission__codename__in=codenames)
-        per_department = per_department.filter(permission__codename__in=codenames)
-    if "department_id" in delegated:
-        per_department = per_department.filter(content_object_id=delegated["department_id"])
-    rows = [
-        groups.annotate(kind=Value("group"), name=F("group__name"), dept=nothing),
-        everywhere.annotate(kind=Value("everywhere"), name=F("permission__codename"), dept=nothing),
-        per_department.annotate(
-            kind=Value("department"), name=F("permission__codename"), dept=F("content_object_id")
-        ),
+        marks = ", ".join(["%s"] * len(codenames))
+        which, which_params = f"p.codename IN ({marks})", list(codenames)
+        groups = f"AND g.name IN ({marks})"
+        group_params = [c.removeprefix("act_as_") for c in codenames]
+    here, here_params = "", []
+    if department_id is not None:
+        here, here_params = "AND x.content_object_id = %s", [department_id]
+    sql = [
+        f"""SELECT x.user_id, 'group', g.name, CAST(NULL AS INTEGER)
+            FROM {user_model.groups.through._meta.db_table} x
+            JOIN {Group._meta.db_table} g ON g.id = x.group_id
+            JOIN {user} u ON u.id = x.user_id
+            WHERE {who} {groups}""",  # noqa: S608 (table names only)
+        f"""SELECT x.user_id, 'everywhere', p.codename, CAST(NULL AS INTEGER)
+            FROM {user_model.user_permissions.through._meta.db_table} x
+            JOIN {Permission._meta.db_table} p ON p.id = x.permission_id
+            JOIN {ContentType._meta.db_table} c ON c.id = p.content_type_id
+            JOIN {user} u ON u.id = x.user_id
+            WHERE {who} AND {which} AND c.app_label = 'submissions'
+              AND c.model = 'department'""",  # noqa: S608 (table names only)
+        f"""SELECT x.user_id, 'department', p.codename, x.content_object_id
+            FROM {DepartmentUserObjectPermission._meta.db_table} x
+            JOIN {Permission._meta.db_table} p ON p.id = x.permission_id
+            JOIN {user} u ON u.id = x.user_id
+            WHERE {who} AND {which} {here}""",  # noqa: S608 (table names only)
     ]
-    if "delegated_on" in delegated:
-        today = delegated["delegated_on"]
-        rows.append(
-            Delegation.objects.filter(
-                **_prefixed(user_filter, "delegate"),
-                revoked_at__isnull=True,
-                starts__lte=today,
-                ends__gte=today,
-                delegator__is_active=True,
-            ).annotate(
-                user_id=F("delegate_id"),
-                kind=Value("mandate"),
-                name=Cast("delegator_id", CharField()),
-                dept=nothing,
-            )
+    params = [*who_params, *group_params, *who_params, *which_params]
+    params += [*who_params, *which_params, *here_params]
+    if delegated_on is not None:
+        sql.append(
+            f"""SELECT x.delegate_id, 'mandate', CAST(x.delegator_id AS VARCHAR(20)),
+                   CAST(NULL AS INTEGER)
+                FROM {Delegation._meta.db_table} x
+                JOIN {user} d ON d.id = x.delegator_id
+                WHERE x.delegate_id IN ({", ".join(["%s"] * len(ids))})
+                  AND x.revoked_at IS NULL AND x.starts <= %s AND x.ends >= %s
+                  AND d.is_active = %s"""  # noqa: S608 (table names only)
         )
-    first, *others = (q.order_by().values_list("user_id", "kind", "name", "dept") for q in rows)
-    return list(first.union(*others, all=True))
-
-
-def _prefixed(user_filter: dict[str, Any], relation: str) -> dict[str, Any]:
-    return {
-        f"{relation}_{key}" if key.startswith("_") else f"{relation}__{key}": value
-        for key, value in user_filter.items()
-    }
+        params += [*ids, delegated_on, delegated_on, True]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(sql), params)
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def _scopes_from(rows: list[tuple[int, str, str, int | None]]) -> dict[int, dict[str, Scope]]:
@@ -157,7 +166,7 @@ def _scopes_from(rows: list[tuple[int, str, str, int | None]]) -> dict[int, dict
 
 def _scopes_of(user_ids: list[int]) -> dict[int, dict[str, Scope]]:
     """Every role each user holds, with its scope: one query whatever the number."""
-    return _scopes_from(_held_rows({"_id__in": user_ids}))
+    return _scopes_from(_held_rows(user_ids=user_ids))
 
 
 @dataclass(frozen=True)
@@ -186,7 +195,7 @@ class Authority:
         if not user.is_active:
             return cls(user)
         today = on or timezone.localdate()
-        rows = _held_rows({"_id": user.pk}, delegated_on=today)
+        rows = _held_rows(user_id=user.pk, delegated_on=today)
         scopes = {} if user.is_superuser else _scopes_from(rows).get(user.pk, {})
         acting = any(kind == "mandate" for _user, kind, _name, _dept in rows)
         return cls(user, scopes, _mandates(user, today) if acting else ())
@@ -256,7 +265,7 @@ def holders(roles: list[str], department_id: int) -> dict[str, set[int]]:
     """{role: active users holding it for the department}, one query for any number of
     roles (superusers only by grant: nobody is asked to act merely for being one)."""
     codenames = [role_permission(role) for role in roles]
-    rows = _held_rows({"is_active": True}, codenames, department_id=department_id)
+    rows = _held_rows(codenames=codenames, department_id=department_id)
     members: dict[str, set[int]] = {}
     granted: set[tuple[int, str]] = set()
     for user_id, kind, name, _department in rows:
