@@ -207,3 +207,12 @@ def test_a_text_submitted_before_the_document_was_loaded_keeps_the_old_chain(cas
     response = post_action(api, cast.finance, text, "finance_approve")
 
     assert response.json()["state"] == "approval"
+
+
+def test_a_lane_member_who_approved_may_still_return_while_the_stage_is_open(cast, api, county):
+    text = at_finance(cast)
+    post_action(api, cast.finance, text, "finance_approve")
+
+    response = post_action(api, cast.finance, text, "return", comment="发现新问题")
+
+    assert response.json()["state"] == "returned"

@@ -83,10 +83,6 @@ class Machine:
         return self._by_action.get(action)
 
     @property
-    def stage_codes(self) -> tuple[str, ...]:
-        return tuple(self._by_code)
-
-    @property
     def approve_actions(self) -> tuple[str, ...]:
         return tuple(self._by_action)
 

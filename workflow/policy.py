@@ -197,7 +197,7 @@ def _sod(authority: Authority, capacity: Capacity, facts: TextFacts, text: Proje
 def _decided(
     authority: Authority, capacity: Capacity, facts: TextFacts, stage: StageSpec, text: ProjectText
 ) -> Refusal | None:
-    """Whoever approved this revision, here or at another stage, is done with it."""
+    """Nobody approves one revision twice, here or at another stage."""
     for person in {authority.user.pk, capacity.principal.pk}:
         if facts.approved_here(person, stage.code):
             return WrongState("already_approved", text_id=text.pk)
@@ -259,12 +259,8 @@ def ruling_for(
     for capacity in found:
         if action == stage.approve_action:
             ruling = _approval_ruling(authority, text, stage, facts, capacity)
-        else:  # return, reject, add_signer: an eligible reviewer yet to decide
-            ruling = (
-                _sod(authority, capacity, facts, text)
-                or _decided(authority, capacity, facts, stage, text)
-                or Ruling(capacity)
-            )
+        else:  # return, reject, add_signer: any eligible reviewer of the stage (veto)
+            ruling = _sod(authority, capacity, facts, text) or Ruling(capacity)
         if isinstance(ruling, Ruling):
             return ruling
         first_refusal = first_refusal or ruling

@@ -32,8 +32,6 @@ class Action(models.TextChoices):
     APPROVE = "approve", _("批准")
     RETURN = FixedAction.RETURN.value, FixedAction.RETURN.label
     REJECT = FixedAction.REJECT.value, FixedAction.REJECT.label
-    # Taken at a review stage, not a transition: 加签.
-    ADD_SIGNER = "add_signer", _("加签")
 
 
 class Role(models.TextChoices):
