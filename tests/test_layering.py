@@ -30,7 +30,7 @@ TOP = {
     "templatetags",
     "apps",
 }
-TOP_PACKAGES = {"management", "migrations", "templatetags"}
+TOP_PACKAGES = {"management", "migrations", "templatetags", "views"}
 
 
 def core_modules(app: str) -> list[Path]:
