@@ -75,3 +75,10 @@ def stage_names(codes: list[str]) -> str:
 def role_names(codes: list[str]) -> str:
     """Role codes as the names people know them by."""
     return "、".join(vocabulary.role_label(code) for code in codes or [])
+
+
+@register.filter
+def state_kind(state: str) -> str:
+    """What a state means to a reader, for its colour: "draft", "returned", "approved",
+    "rejected", or "review" for every stage of every workflow version."""
+    return state if state in FIXED_STATES else "review"

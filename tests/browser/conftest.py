@@ -206,3 +206,56 @@ def logout(page: Page) -> None:
     page.locator("header.site form.logout").get_by_role("button", name="退出").click()
     expect(page.locator("header.site .who")).to_have_count(0)
     expect(page.locator("input[name=password]")).to_be_visible()
+
+
+def open_context(browser: Browser, *, phone: bool = False, english: bool = False) -> BrowserContext:
+    """A context at a phone's 390×844 or the desktop's 1440×900, in Chinese or English
+    (the language follows the browser's Accept-Language until the user picks one)."""
+    context = browser.new_context(
+        locale="en-US" if english else "zh-CN",
+        timezone_id="Asia/Shanghai",
+        viewport={"width": 390, "height": 844} if phone else {"width": 1440, "height": 900},
+        is_mobile=phone,
+        has_touch=phone,
+        device_scale_factor=2 if phone else 1,
+        accept_downloads=True,
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    return context
+
+
+@pytest.fixture(params=["desktop-zh", "phone-zh", "desktop-en", "phone-en"])
+def any_page(request, browser: Browser) -> Iterator[Page]:
+    """A page at each width and in each language: a test taking it runs four times.
+    `any_page.variant` names the run ("phone-en"), for screenshot names."""
+    variant = request.param
+    context = open_context(
+        browser, phone=variant.startswith("phone"), english=variant.endswith("en")
+    )
+    outside: list[str] = []
+
+    def guard(route: Route) -> None:
+        url = route.request.url
+        if urlsplit(url).hostname in LOOPBACK or url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
+    page.on(
+        "console",
+        lambda m: errors.append(f"console: {m.text} ({page.url})") if m.type == "error" else None,
+    )
+    page.variant = variant  # type: ignore[attr-defined]
+    try:
+        yield page
+    finally:
+        context.close()
+    if outside:
+        pytest.fail(f"the pages requested addresses off this machine: {outside}")
+    if errors:
+        pytest.fail("script errors on the pages:\n" + "\n".join(errors))

@@ -5,7 +5,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from submissions.lifecycle import FIXED_STATES
+from submissions.lifecycle import FIXED_STATES, FixedAction
 from submissions.models import ProjectText, Revision
 from submissions.text_rules import whole_number
 from workflow.exceptions import InvalidInput, NotVisible
@@ -92,5 +92,16 @@ def revision_last_seen_by_stage(text: ProjectText) -> int | None:
         Decision.objects.filter(text=text, stage=text.state, revision__number__lt=text.revision)
         .order_by("-revision__number")
         .values_list("revision__number", flat=True)
+        .first()
+    )
+
+
+def latest_reason(text: ProjectText) -> Decision | None:
+    """The newest return or rejection of the text (its reason, the section it points at,
+    who and where), or None if it was never returned or rejected."""
+    return (
+        Decision.objects.filter(text=text, action__in=(FixedAction.RETURN, FixedAction.REJECT))
+        .select_related("actor", "on_behalf_of", "revision")
+        .order_by("-decided_at", "-id")
         .first()
     )
