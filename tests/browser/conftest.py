@@ -246,10 +246,19 @@ def any_page(request, browser: Browser) -> Iterator[Page]:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
-    page.on(
-        "console",
-        lambda m: errors.append(f"console: {m.text} ({page.url})") if m.type == "error" else None,
-    )
+
+    def on_console(message: Any) -> None:
+        # A page answered 404 or 403 on purpose is a test's own business; a stylesheet or
+        # script that fails to load is not.
+        if message.type != "error":
+            return
+        if message.text.startswith("Failed to load resource") and (
+            message.location.get("url") == page.url
+        ):
+            return
+        errors.append(f"console: {message.text} ({page.url})")
+
+    page.on("console", on_console)
     page.variant = variant  # type: ignore[attr-defined]
     try:
         yield page
