@@ -23,6 +23,7 @@ from submissions.models import Department, ProjectText
 from submissions.sections import SECTIONS
 from workflow import audit
 from workflow.exceptions import InvalidInput
+from workflow.machine import catalog_per_request
 from workflow.models import AuditEvent, Outcome
 from workflow.permissions import Scope
 from workflow.selectors import (
@@ -46,7 +47,7 @@ FILTER_LABELS: dict[str, Any] = {
     "action": gettext_lazy("操作"),
     "outcome": gettext_lazy("结果"),
     "department": gettext_lazy("部门"),
-    "text": gettext_lazy("编号"),
+    "text": gettext_lazy("项目文本编号"),
     "since": gettext_lazy("起始日期"),
     "until": gettext_lazy("截止日期"),
 }
@@ -251,9 +252,12 @@ def _csv_body(events: Iterator[AuditEvent]) -> Iterator[str]:
     yield "\ufeff"
     writer.writerow([str(header) for header, _value in CSV_COLUMNS])
     yield flush()
+    # Streamed after the request's middleware has finished: the workflow versions are read
+    # once a batch, as a request reads them once.
+    described = catalog_per_request(lambda batch: describe_events(batch))
     while batch := list(islice(events, CSV_BATCH)):
         # A batch at a time: a fixed number of queries for each, whatever the log holds.
-        for row in describe_events(batch):
+        for row in described(batch):
             writer.writerow([_cell(value(row)) for _header, value in CSV_COLUMNS])
         yield flush()
 
