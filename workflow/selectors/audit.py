@@ -279,7 +279,7 @@ def _worded_value(name: str, value: Any) -> str:
         except (InvalidOperation, ValueError):
             return str(value)
     if isinstance(value, (dict, list)):
-        return "、".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        return _("、").join(str(v) for v in value) if isinstance(value, list) else str(value)
     return str(value)
 
 
@@ -360,7 +360,7 @@ def _note(detail: dict[str, Any], people: dict[str, Person], departments: dict[s
             }
         )
     if isinstance(detail.get("roles"), list):
-        roles = "、".join(role_label(str(r)) for r in detail["roles"])
+        roles = _("、").join(role_label(str(r)) for r in detail["roles"])
         parts.append(_("角色：%(role)s") % {"role": roles})
     if detail.get("stage") and not detail.get("user"):
         parts.append(_("阶段：%(stage)s") % {"stage": state_label(str(detail["stage"]))})
