@@ -343,6 +343,11 @@ def _note(detail: dict[str, Any], people: dict[str, Person], departments: dict[s
             "last": detail.get("last_at", ""),
         }
     parts = []
+    if detail.get("section") in CONTENT_FIELDS:
+        parts.append(_("针对：%(section)s") % {"section": _field_label(detail["section"])})
+    if detail.get("skipped"):
+        skipped = _("、").join(state_label(str(s)) for s in detail["skipped"])
+        parts.append(_("跳过：%(stages)s") % {"stages": skipped})
     if detail.get("user"):
         parts.append(_("用户：%(who)s") % {"who": person(detail["user"])})
     if detail.get("role"):
