@@ -19,6 +19,7 @@ from tests.factories import act, make_user
 from workflow import services
 from workflow.exceptions import NotPermitted
 from workflow.models import AuditEvent, AuditVerification
+from workflow.selectors import audit as audit_selectors
 from workflow.services import give_delegation
 
 LONG_CONTENT = "1.切实加强党的领导。" * 20
@@ -229,6 +230,31 @@ def test_long_section_text_is_a_collapsed_diff_not_a_column(cast, client):
     assert "项目实施内容" in body
     assert "<ins>全面</ins>" in body
     assert "增 2 字，删 0 字" in body
+
+
+def test_unchanged_text_far_from_a_change_is_left_out(cast, client):
+    long = "甲" * 400 + "乙" + "丙" * 400
+    text = cast.text(content=long)
+    edit(cast, text, content=long.replace("乙", "丁"))
+
+    html = get(client, cast.auditor, f"/audit/texts/{text.pk}/").content.decode()
+
+    body = re.search(r'<li class="change" data-field="content">(.*?)</li>', html, re.S).group(1)
+    assert "<del>乙</del><ins>丁</ins>" in body
+    assert "未改动 340 字" in body
+    assert "甲" * 100 not in body
+
+
+def test_past_the_pages_diff_budget_a_change_is_shown_as_one_stretch(cast, client):
+    before = "甲" * 100 + "子" + "乙" * 100 + "丑" + "丙" * 100
+    after = "甲" * 100 + "寅" + "乙" * 100 + "卯" + "丙" * 100
+    changes = {"plan": [before, after]}
+
+    exact = audit_selectors.field_changes(changes, budget=audit_selectors.DiffBudget())[0]
+    cheap = audit_selectors.field_changes(changes, budget=audit_selectors.DiffBudget(10))[0]
+
+    assert (exact.deleted, exact.inserted) == (2, 2)
+    assert (cheap.deleted, cheap.inserted) == (102, 102)
 
 
 # --- The CSV for people -----------------------------------------------------------------------

@@ -226,8 +226,9 @@ class FieldChange:
     long: bool = False
     # Filled in where it was empty (a new text): a long value is shown as it is, not as a diff.
     created: bool = False
-    # For long text: [(tag, text)] with tag "equal", "insert" or "delete".
-    ops: list[tuple[str, str]] = dataclass_field(default_factory=list)
+    # For long text: [(tag, text)] with tag "equal", "insert" or "delete", and ("skip", n)
+    # where n unchanged characters are left out.
+    ops: list[tuple[str, Any]] = dataclass_field(default_factory=list)
     inserted: int = 0
     deleted: int = 0
 
@@ -287,10 +288,70 @@ def _is_long(value: Any) -> bool:
     return isinstance(value, str) and (len(value) > LONG_VALUE_CHARS or "\n" in value)
 
 
-def field_changes(changes: dict[str, Any], *, with_diff: bool = True) -> list[FieldChange]:
+# What one page may spend on character diffs (submissions.diff, bounded per call): past it,
+# the rest of the page's long fields show the one stretch between their shared start and end.
+DIFF_CHARS_PER_PAGE = 200_000
+# Unchanged text around a change is cut to this much either side.
+DIFF_CONTEXT_CHARS = 60
+# A long section filled in at once shows its beginning (the text's page shows all of it).
+CREATED_SHOWN_CHARS = 2_000
+
+
+class DiffBudget:
+    def __init__(self, chars: int = DIFF_CHARS_PER_PAGE) -> None:
+        self.left = chars
+
+    def spend(self, chars: int) -> bool:
+        if chars > self.left:
+            self.left = 0
+            return False
+        self.left -= chars
+        return True
+
+
+def _one_stretch(before: str, after: str) -> list[tuple[str, str]]:
+    """A diff in linear time: the shared start, what lies between, the shared end."""
+    limit = min(len(before), len(after))
+    start = 0
+    while start < limit and before[start] == after[start]:
+        start += 1
+    end = 0
+    while end < limit - start and before[-1 - end] == after[-1 - end]:
+        end += 1
+    ops = [
+        ("equal", before[:start]),
+        ("delete", before[start : len(before) - end]),
+        ("insert", after[start : len(after) - end]),
+        ("equal", before[len(before) - end :]),
+    ]
+    return [(tag, piece) for tag, piece in ops if piece]
+
+
+def _trimmed(ops: list[tuple[str, str]]) -> list[tuple[str, Any]]:
+    """Long unchanged runs cut to their ends near a change: ("skip", how many characters)."""
+    found: list[tuple[str, Any]] = []
+    keep = DIFF_CONTEXT_CHARS
+    for index, (tag, piece) in enumerate(ops):
+        if tag != "equal" or len(piece) <= 2 * keep + 10:
+            found.append((tag, piece))
+            continue
+        head = piece[:keep] if index > 0 else ""
+        tail = piece[-keep:] if index < len(ops) - 1 else ""
+        if head:
+            found.append(("equal", head))
+        found.append(("skip", len(piece) - len(head) - len(tail)))
+        if tail:
+            found.append(("equal", tail))
+    return found
+
+
+def field_changes(
+    changes: dict[str, Any], *, with_diff: bool = True, budget: DiffBudget | None = None
+) -> list[FieldChange]:
     """Each changed field with its label, before and after; long text with its diff."""
     from submissions.diff import char_ops
 
+    budget = budget or DiffBudget()
     found = []
     order = {name: i for i, name in enumerate(READING_ORDER)}
     for name, pair in sorted((changes or {}).items(), key=lambda kv: order.get(kv[0], 99)):
@@ -304,13 +365,20 @@ def field_changes(changes: dict[str, Any], *, with_diff: bool = True) -> list[Fi
             created=before in (None, ""),
         )
         if change.long and with_diff and change.created:
-            change.ops = [("equal", str(after or ""))]
-            change.inserted = len(change.ops[0][1])
+            value = str(after or "")
+            change.inserted = len(value)
+            change.ops = [("equal", value[:CREATED_SHOWN_CHARS])]
+            if len(value) > CREATED_SHOWN_CHARS:
+                change.ops.append(("skip", len(value) - CREATED_SHOWN_CHARS))
         elif change.long and with_diff:
-            ops = char_ops(str(before or ""), str(after or ""))
-            change.ops = [(tag, piece) for tag, piece in ops]
-            change.inserted = sum(len(p) for t, p in change.ops if t == "insert")
-            change.deleted = sum(len(p) for t, p in change.ops if t == "delete")
+            old, new = str(before or ""), str(after or "")
+            if budget.spend(len(old) + len(new)):
+                ops = [(tag, piece) for tag, piece in char_ops(old, new)]
+            else:
+                ops = _one_stretch(old, new)
+            change.inserted = sum(len(p) for t, p in ops if t == "insert")
+            change.deleted = sum(len(p) for t, p in ops if t == "delete")
+            change.ops = _trimmed(ops)
         found.append(change)
     return found
 
@@ -413,6 +481,7 @@ def describe_events(events: Iterable[AuditEvent], *, with_diff: bool = False) ->
             Route.objects.filter(text_id__in=text_ids).values_list("text_id", "version_id")
         )
     views = []
+    budget = DiffBudget()
     for event in events:
         detail = event.detail or {}
         version = versions.get(event.text_id) if event.text_id else None
@@ -436,7 +505,7 @@ def describe_events(events: Iterable[AuditEvent], *, with_diff: bool = False) ->
                 from_state=state_label(event.from_state, version) if event.from_state else "",
                 to_state=state_label(event.to_state, version) if event.to_state else "",
                 note=_note(detail, people, departments),
-                changes=field_changes(event.changes or {}, with_diff=with_diff),
+                changes=field_changes(event.changes or {}, with_diff=with_diff, budget=budget),
             )
         )
     return views
