@@ -75,6 +75,16 @@ def test_the_audit_search_at_every_width_and_language(any_page, live_server, peo
     name = "audit-search-desktop-zh" if variant == "desktop-zh" else f"audit-search-{variant}"
     checks.screenshot(page, name)
 
+    # The text's history, each change field by field, at the same width and language.
+    page.goto(f"{live_server.url}/audit/texts/{text.pk}/")
+    expect(page.locator("table.events tbody tr.event").first).to_contain_text("资金安排需细化")
+    expect(page.locator('li.change[data-field="amount"]').first).to_contain_text("1,651,800.00")
+    if variant.startswith("phone"):
+        checks.assert_no_horizontal_scroll(page)
+    checks.assert_cells_wide_enough(page)
+    checks.assert_accessible(page)
+    checks.screenshot(page, f"audit-changes-{variant}")
+
 
 def test_searching_by_title_words_user_and_action(browser, live_server, people):
     context = open_context(browser)
