@@ -163,7 +163,10 @@ def test_a_bad_filter_is_400_with_a_message_naming_the_field(cast, client, param
     assert response.status_code == 400
     summary = re.search(r'<div class="alert alert-danger error-summary".*?</div>', html, re.S)
     assert summary, html
-    assert re.search(rf'<a href="#f-\w+">{field}[^<]*</a>', summary.group(0))
+    link = re.search(rf'<a href="#f-(\w+)">{field}[^<]*</a>', summary.group(0))
+    assert link
+    assert f'aria-describedby="e-{link.group(1)}"' in html  # marked at the field too
+    assert f'<div class="invalid-feedback" id="e-{link.group(1)}">' in html
     assert response.context["rows"] == []
 
 

@@ -92,6 +92,7 @@ def _search_page(
         "params": params,
         "errors": _error_list(errors),
         "invalid": set(errors),
+        "field_errors": errors,
         "page": page,
         "rows": describe_events(page.object_list),
         "query": query,
