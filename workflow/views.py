@@ -1,58 +1,55 @@
-"""The auditors' pages: the searchable log with its verification, and one text's history."""
+"""The auditors' pages: the searchable log (newest first) with its verification and its CSV
+for people, and one text's history with each change field by field."""
 
+import csv
+import io
+from collections.abc import Callable, Iterator
+from itertools import islice
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils.translation import gettext_lazy as _
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from submissions.api import authority_of
 from submissions.models import Department, ProjectText
 from submissions.sections import SECTIONS
-from workflow.audit import HEAD_RESTORED
-from workflow.exceptions import InvalidInput, NotPermitted
+from workflow import audit
+from workflow.exceptions import InvalidInput
+from workflow.machine import catalog_per_request
 from workflow.models import AuditEvent, Outcome
+from workflow.permissions import Scope
 from workflow.selectors import (
-    audit_events,
+    PAGE_FILTERS,
+    action_choices,
+    describe_events,
     latest_checkpoint,
     latest_verification,
-    text_history,
+    search_events,
+    text_history_newest_first,
 )
-from workflow.services.accounts import CHANGE_ACCOUNT, CREATE_ACCOUNT
-from workflow.services.attempts import SUMMARY_ACTION
-from workflow.services.signin import SIGN_IN_FAILED, SIGN_IN_LOCKED_OUT
-from workflow.states import Action, Role, State
-from workflow.vocabulary import event_note
+from workflow.selectors.audit import EventView, FieldChange
+from workflow.states import Role
+from workflow.vocabulary import state_label
 
-FILTERS = ("text", "actor", "action", "department", "outcome", "since", "until")
 PAGE_SIZE = 50
-
-# Every action name the log holds, with its label: the workflow's own and the others.
-ACTION_LABELS: dict[str, Any] = {
-    "create": _("创建"),
-    "edit": _("编辑"),
-    **dict(Action.choices),
-    "grant_role": _("授予角色"),
-    "revoke_role": _("撤销角色"),
-    "grant_text_access": _("共享文本"),
-    "revoke_text_access": _("取消共享"),
-    "remind": _("到期提醒"),
-    "escalate": _("逾期督办"),
-    CREATE_ACCOUNT: _("创建账户"),
-    CHANGE_ACCOUNT: _("变更账户"),
-    SIGN_IN_FAILED: _("登录失败"),
-    SIGN_IN_LOCKED_OUT: _("登录被锁定"),
-    SUMMARY_ACTION: _("被拒绝尝试汇总"),
-    HEAD_RESTORED: _("恢复链头"),
-}
-STATE_LABELS = dict(State.choices)
-FIELD_LABELS: dict[str, Any] = {
-    **{name: ProjectText._meta.get_field(name).verbose_name for name, _label in SECTIONS},
-    "amount": ProjectText._meta.get_field("amount").verbose_name,
-    "fiscal_year": ProjectText._meta.get_field("fiscal_year").verbose_name,
+# The search form's fields, by the names its error summary gives them.
+FILTER_LABELS: dict[str, Any] = {
+    "title": gettext_lazy("项目名称"),
+    "actor": gettext_lazy("用户"),
+    "action": gettext_lazy("操作"),
+    "outcome": gettext_lazy("结果"),
+    "department": gettext_lazy("部门"),
+    "text": gettext_lazy("项目文本编号"),
+    "since": gettext_lazy("起始日期"),
+    "until": gettext_lazy("截止日期"),
 }
 
 
@@ -60,90 +57,226 @@ def _forbidden(request: HttpRequest) -> HttpResponse:
     return render(request, "workflow/forbidden.html", status=403)
 
 
-def _note(detail: dict[str, Any]) -> str:
-    """What else the event says: a refusal's reason, whose role or access changed, how many
-    refusals a summary counts, or who tried to sign in from where."""
-    note = event_note(detail)
-    if note:
-        return note
-    if "count" in detail:
-        return _("共 %(n)s 次，%(first)s 至 %(last)s") % {
-            "n": detail["count"],
-            "first": detail.get("first_at", ""),
-            "last": detail.get("last_at", ""),
-        }
-    keys = ("user", "role", "access", "username", "address")
-    return " ".join(str(detail[k]) for k in keys if detail.get(k))
+def _auditor_scope(request: HttpRequest) -> Scope | None:
+    scope = authority_of(request).scope(Role.AUDITOR)
+    return scope if scope else None
 
 
-def _row(event: AuditEvent) -> dict[str, Any]:
-    return {
-        "event": event,
-        "action": ACTION_LABELS.get(event.action, event.action),
-        "from_state": STATE_LABELS.get(event.from_state, event.from_state),
-        "to_state": STATE_LABELS.get(event.to_state, event.to_state),
-        "refused": event.outcome == Outcome.REFUSED,
-        "note": _note(event.detail or {}),
-    }
+def _params(request: HttpRequest) -> dict[str, str]:
+    return {name: request.GET.get(name, "").strip() for name in PAGE_FILTERS}
 
 
-@login_required
-def audit_search(request: HttpRequest) -> HttpResponse:
-    authority = authority_of(request)
-    scope = authority.scope(Role.AUDITOR)
-    if not scope:
-        return _forbidden(request)
-    params = {name: request.GET.get(name, "").strip() for name in FILTERS}
-    errors: dict[str, list[str]] = {}
-    try:
-        events = audit_events(authority, params)
-    except NotPermitted:
-        return _forbidden(request)
-    except InvalidInput as error:
-        errors, events = error.errors, AuditEvent.objects.none()
+def _error_list(errors: dict[str, list[str]]) -> list[dict[str, Any]]:
+    return [
+        {"field": name, "label": FILTER_LABELS.get(name, name), "messages": messages}
+        for name, messages in errors.items()
+    ]
+
+
+def _search_page(
+    request: HttpRequest, scope: Scope, params: dict[str, str], errors: dict[str, list[str]]
+) -> HttpResponse:
+    events = AuditEvent.objects.none()
+    if not errors:
+        try:
+            events = search_events(authority_of(request), params)
+        except InvalidInput as error:
+            errors = error.errors
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     departments = Department.objects.order_by("code")
     if not scope.everywhere:
         departments = departments.filter(id__in=scope.department_ids)
+    query = urlencode({k: v for k, v in params.items() if v})
+    verification = latest_verification()
     context = {
         "params": params,
-        "errors": errors,
+        "errors": _error_list(errors),
+        "invalid": set(errors),
+        "field_errors": errors,
         "page": page,
-        "rows": [_row(event) for event in page.object_list],
-        "query": urlencode({k: v for k, v in params.items() if v}),
-        "actions": list(ACTION_LABELS.items()),
+        "rows": describe_events(page.object_list),
+        "query": query,
+        "export_url": reverse("audit-export") + (f"?{query}" if query else ""),
+        "actions": action_choices(),
         "outcomes": Outcome.choices,
         "departments": departments.values_list("code", "name"),
-        # The newest background verification: recomputing the whole log here would make
-        # the page's cost grow with the log.
-        "verification": latest_verification(),
+        # The newest verification, kept by the background task or the verify button:
+        # recomputing the whole log on every view would make the page's cost grow with it.
+        "verification": verification,
+        "just_verified": verification is not None
+        and request.GET.get("verified") == str(verification.pk),
         "checkpoint": latest_checkpoint(),
     }
     return render(request, "workflow/audit.html", context, status=400 if errors else 200)
 
 
 @login_required
-def audit_text_history(request: HttpRequest, pk: int) -> HttpResponse:
-    scope = authority_of(request).scope(Role.AUDITOR)
-    if not scope:
+def audit_search(request: HttpRequest) -> HttpResponse:
+    scope = _auditor_scope(request)
+    if scope is None:
         return _forbidden(request)
-    text = ProjectText.objects.select_related("department").filter(pk=pk).first()
+    return _search_page(request, scope, _params(request), {})
+
+
+@login_required
+@require_POST
+def audit_verify(request: HttpRequest) -> HttpResponse:
+    """Verify the whole log now and keep the result; back to the page, which shows it."""
+    if _auditor_scope(request) is None:
+        return _forbidden(request)
+    verification = audit.verify_and_keep()
+    return redirect(f"{reverse('audit')}?verified={verification.pk}#verify")
+
+
+@login_required
+def audit_text_history(request: HttpRequest, pk: int) -> HttpResponse:
+    scope = _auditor_scope(request)
+    if scope is None:
+        return _forbidden(request)
+    text = ProjectText.objects.select_related("department", "route").filter(pk=pk).first()
     if text is None or not scope.covers(text.department_id):
         raise Http404
-    page = Paginator(text_history(text), PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = []
-    for event in page.object_list:
-        row = _row(event)
-        row["changes"] = [
-            {"field": FIELD_LABELS.get(name, name), "before": pair[0], "after": pair[1]}
-            for name, pair in (event.changes or {}).items()
-        ]
-        rows.append(row)
+    page = Paginator(text_history_newest_first(text), PAGE_SIZE).get_page(request.GET.get("page"))
+    route = getattr(text, "route", None)
     context = {
         "text": text,
-        "state": STATE_LABELS.get(text.state, text.state),
-        "sections": [(FIELD_LABELS[name], getattr(text, name)) for name, _label in SECTIONS],
-        "rows": rows,
+        "state": state_label(text.state, route.version_id if route else None),
+        "sections": [
+            (str(ProjectText._meta.get_field(name).verbose_name), getattr(text, name))
+            for name, _label in SECTIONS
+        ],
+        "rows": describe_events(page.object_list, with_diff=True),
         "page": page,
     }
     return render(request, "workflow/text_history.html", context)
+
+
+# --- The CSV for people ----------------------------------------------------------------------
+
+
+def _changes_in_words(changes: list[FieldChange]) -> str:
+    """ "字段：前 → 后", one a line; long text shortened to the part that changed."""
+    lines = []
+    for change in changes:
+        before, after = change.before, change.after
+        if change.long:
+            before, after = _changed_part(before, after)
+        lines.append(
+            _("%(field)s：%(before)s → %(after)s")
+            % {"field": change.label, "before": before, "after": after}
+        )
+    return "\n".join(lines)
+
+
+EXCERPT_CHARS = 120
+CONTEXT_CHARS = 10
+
+
+def _changed_part(before: str, after: str) -> tuple[str, str]:
+    """What differs between two long texts, with a little context either side (linear)."""
+    start = 0
+    limit = min(len(before), len(after))
+    while start < limit and before[start] == after[start]:
+        start += 1
+    end = 0
+    while end < limit - start and before[-1 - end] == after[-1 - end]:
+        end += 1
+    start = max(0, start - CONTEXT_CHARS)
+    end = max(0, end - CONTEXT_CHARS)
+
+    def cut(value: str) -> str:
+        middle = value[start : len(value) - end]
+        if len(middle) > EXCERPT_CHARS:
+            middle = middle[:EXCERPT_CHARS] + "…"
+        return ("…" if start else "") + middle + ("…" if end else "")
+
+    return cut(before), cut(after)
+
+
+def _person(person: Any) -> str:
+    return str(person) if person else ""
+
+
+# (header, value): people's columns in the reader's language, then the codes for scripts,
+# under names that never change.
+CSV_COLUMNS: tuple[tuple[Any, Callable[[EventView], Any]], ...] = (
+    (gettext_lazy("时间"), lambda r: r.at.strftime("%Y-%m-%d %H:%M:%S")),
+    (gettext_lazy("操作人"), lambda r: _person(r.actor) or _("系统")),
+    (gettext_lazy("代理"), lambda r: _person(r.on_behalf_of)),
+    (gettext_lazy("操作"), lambda r: r.action),
+    (gettext_lazy("结果"), lambda r: r.outcome),
+    (gettext_lazy("项目文本"), lambda r: r.text_title),
+    (gettext_lazy("部门"), lambda r: r.department),
+    (gettext_lazy("阶段（前）"), lambda r: r.from_state),
+    (gettext_lazy("阶段（后）"), lambda r: r.to_state),
+    (gettext_lazy("修订"), lambda r: r.event.revision),
+    (gettext_lazy("意见"), lambda r: r.event.comment),
+    (gettext_lazy("变更字段"), lambda r: _changes_in_words(r.changes)),
+    (gettext_lazy("说明"), lambda r: r.note),
+    ("event_id", lambda r: r.event.pk),
+    ("text_id", lambda r: r.event.text_id),
+    ("actor", lambda r: r.event.actor_name),
+    ("action_code", lambda r: r.event.action),
+    ("outcome_code", lambda r: r.event.outcome),
+    ("department_code", lambda r: r.event.department),
+    ("from_state", lambda r: r.event.from_state),
+    ("to_state", lambda r: r.event.to_state),
+)
+CSV_BATCH = 500
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    # Excel runs a cell that starts like a formula: make it plain text.
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def _csv_lines(events: Iterator[AuditEvent], language: str) -> Iterator[str]:
+    # Streamed after the view returns: in the language of the request, whatever is active.
+    with translation.override(language):
+        yield from _csv_body(events)
+
+
+def _csv_body(events: Iterator[AuditEvent]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush() -> str:
+        value = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate(0)
+        return value
+
+    # A byte-order mark, so that Excel opens the UTF-8 file with its Chinese intact.
+    yield "\ufeff"
+    writer.writerow([str(header) for header, _value in CSV_COLUMNS])
+    yield flush()
+    # Streamed after the request's middleware has finished: the workflow versions are read
+    # once a batch, as a request reads them once.
+    described = catalog_per_request(lambda batch: describe_events(batch))
+    while batch := list(islice(events, CSV_BATCH)):
+        # A batch at a time: a fixed number of queries for each, whatever the log holds.
+        for row in described(batch):
+            writer.writerow([_cell(value(row)) for _header, value in CSV_COLUMNS])
+        yield flush()
+
+
+@login_required
+def audit_export(request: HttpRequest) -> HttpResponse:
+    """The page's search as a CSV for people (the API's export is the scripts' contract)."""
+    scope = _auditor_scope(request)
+    if scope is None:
+        return _forbidden(request)
+    params = _params(request)
+    try:
+        events = search_events(authority_of(request), params)
+    except InvalidInput as error:
+        return _search_page(request, scope, params, error.errors)
+    response = StreamingHttpResponse(
+        _csv_lines(events.iterator(chunk_size=CSV_BATCH), translation.get_language()),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = 'attachment; filename="audit-events.csv"'
+    return response

@@ -2,10 +2,15 @@
 see them, and the audit log."""
 
 from workflow.selectors.audit import (
+    PAGE_FILTERS,
+    action_choices,
     audit_events,
+    describe_events,
     latest_checkpoint,
     latest_verification,
+    search_events,
     text_history,
+    text_history_newest_first,
 )
 from workflow.selectors.texts import (
     SEARCH_MAX_CHARS,
@@ -20,9 +25,12 @@ from workflow.selectors.texts import (
 )
 
 __all__ = [
+    "PAGE_FILTERS",
     "SEARCH_MAX_CHARS",
     "TEXT_LIST_RELATED",
+    "action_choices",
     "audit_events",
+    "describe_events",
     "inbox",
     "latest_checkpoint",
     "latest_reason",
@@ -30,7 +38,9 @@ __all__ = [
     "revision_last_seen_by_stage",
     "revision_of",
     "revisions_of",
+    "search_events",
     "text_detail",
     "text_history",
+    "text_history_newest_first",
     "text_list",
 ]
