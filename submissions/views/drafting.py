@@ -220,6 +220,17 @@ def amount_in_words(request: HttpRequest) -> HttpResponse:
     return render(request, "submissions/_amount_words.html", {"words": amount_words(typed)})
 
 
+def _import_page(request: HttpRequest, context: dict[str, Any], status: int) -> HttpResponse:
+    """The import page; a refusal listed at its top, linked to the file field."""
+    form = context["form"]
+    summary = form.error_summary() if form.is_bound else []
+    if context.get("error"):
+        label = _("文件")
+        summary.append({"id": "id_file", "label": label, "message": context["error"]})
+    context["summary"] = summary
+    return render(request, "submissions/text_import.html", context, status=status)
+
+
 @login_required
 def text_import(request: HttpRequest) -> HttpResponse:
     authority = authority_of(request)
@@ -230,9 +241,9 @@ def text_import(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     context: dict[str, Any] = {"form": form, "parsed": None}
     if request.method != "POST":
-        return render(request, "submissions/text_import.html", context)
+        return _import_page(request, context, 200)
     if not form.is_valid():
-        return render(request, "submissions/text_import.html", context, status=400)
+        return _import_page(request, context, 400)
     upload = form.cleaned_data["file"]
     try:
         # The same limits as the API's: the service's size check and the importer's own.
@@ -241,14 +252,14 @@ def text_import(request: HttpRequest) -> HttpResponse:
         parsed = parse_texts(data, upload.name)
     except TooLarge as error:
         context["error"] = error.message
-        return render(request, "submissions/text_import.html", context, status=error.status)
+        return _import_page(request, context, error.status)
     except ImportFormatError as error:
         context["error"] = str(error)
-        return render(request, "submissions/text_import.html", context, status=400)
+        return _import_page(request, context, 400)
     pending = PendingImport.keep(request.user, upload.name, data)
     request.session[IMPORT_SESSION_KEY] = pending.pk
     context.update(parsed=[_preview(item) for item in parsed], filename=upload.name)
-    return render(request, "submissions/text_import.html", context)
+    return _import_page(request, context, 200)
 
 
 PREVIEW_CHARS = 40
@@ -278,13 +289,13 @@ def _import_confirm(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": ImportForm(), "parsed": None}
     if pending is None:
         context["error"] = _("没有待导入的文件，请重新上传。")
-        return render(request, "submissions/text_import.html", context, status=400)
+        return _import_page(request, context, 400)
     try:
         created = services.import_texts(
             actor=request.user, filename=pending.filename, data=bytes(pending.data)
         )
     except WorkflowError as error:
         context["error"] = error.message
-        return render(request, "submissions/text_import.html", context, status=error.status)
+        return _import_page(request, context, error.status)
     messages.success(request, _("已创建 %(n)d 份草稿。") % {"n": len(created)})
     return see_other(reverse("text-list") + "?state=draft")
