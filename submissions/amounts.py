@@ -32,8 +32,8 @@ _TYPED = re.compile(rf"(?P<integer>{INTEGER})(?P<fraction>{FRACTION})?(?P<unit>{
 _FULL_WIDTH = {chr(0xFF10 + n): str(n) for n in range(10)}
 _FULL_WIDTH.update({"，": ",", "．": ".", "。": ".", "\u3000": " ", "－": "-", "＋": "+"})
 _WIDTH = str.maketrans(_FULL_WIDTH)
-# The example every refusal shows.
-EXAMPLE = "1,751,800.00元"
+# The example a refusal shows, as the pages write amounts.
+EXAMPLE = "1,751,800.00"
 
 
 class AmountError(ValueError):
@@ -56,7 +56,8 @@ def in_yuan(integer: str, fraction: str | None, unit: str | None) -> Decimal | N
 def _not_a_number(typed: bool) -> AmountError:
     if typed:
         return AmountError(
-            _("金额无法识别，请填写数字，如 %(example)s 或 1751800。") % {"example": EXAMPLE}
+            _("金额无法识别，请填写数字，如 %(example)s 或 1751800。")
+            % {"example": _("%(amount)s元") % {"amount": EXAMPLE}}
         )
     return AmountError(_("金额应为数字，如 1751800.00。"))
 
