@@ -51,25 +51,25 @@ def _rebound(form: TextForm, text: ProjectText) -> TextForm:
     return TextForm(data, initial=form.initial)
 
 
-def _then_submit(request: HttpRequest, text: ProjectText, form: TextForm) -> TextForm | None:
-    """保存并提交: after saving, submit. None when submitted; else the form again, with
-    what the submission still lacks marked on its fields."""
+def _then_submit(
+    request: HttpRequest, text: ProjectText, form: TextForm
+) -> tuple[TextForm, int] | None:
+    """保存并提交: after saving, submit. None when submitted (or not asked); else the form
+    again with the refusal's status, what the submission still lacks marked on its fields."""
     if request.POST.get("then") != "submit":
         return None
     try:
         services.perform_action(
             actor=request.user, text_id=text.pk, action="submit", version=text.version
         )
-    except InvalidInput as error:
-        form = _rebound(form, text)
-        form.is_valid()
-        _form_errors(form, error)
-        return form
     except WorkflowError as error:
         form = _rebound(form, text)
         form.is_valid()
-        form.add_error(None, error.message)
-        return form
+        if isinstance(error, InvalidInput):
+            _form_errors(form, error)
+        else:
+            form.add_error(None, error.message)
+        return form, status_of(error)
     return None
 
 
@@ -122,11 +122,11 @@ def text_create(request: HttpRequest) -> HttpResponse:
             form.add_error(None, error.message)
             return _render_form(request, form, None, status_of(error))
         else:
-            not_submitted = _then_submit(request, text, form)
-            if not_submitted is None:
+            refused = _then_submit(request, text, form)
+            if refused is None:
                 return _saved(request, text)
             # Saved as a draft, not submitted: from now on the form edits that draft.
-            return _render_form(request, not_submitted, text, 400, saved_not_submitted=True)
+            return _render_form(request, refused[0], text, refused[1], saved_not_submitted=True)
     return _render_form(request, form, None, 400)
 
 
@@ -180,11 +180,11 @@ def text_edit(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, error.message)
             return _render_form(request, form, text, status_of(error))
         else:
-            not_submitted = _then_submit(request, saved, form)
-            if not_submitted is None:
+            refused = _then_submit(request, saved, form)
+            if refused is None:
                 return _saved(request, saved)
             saved = ProjectText.objects.get(pk=text.pk)
-            return _render_form(request, not_submitted, saved, 400, saved_not_submitted=True)
+            return _render_form(request, refused[0], saved, refused[1], saved_not_submitted=True)
     return _render_form(request, form, text, 400)
 
 
