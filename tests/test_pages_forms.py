@@ -140,7 +140,10 @@ def test_the_amount_in_words_answers_what_was_typed(cast, client):
     assert response.content.decode().strip() == "大写：壹佰柒拾伍万壹仟捌佰元整"
 
 
-@pytest.mark.parametrize(("typed", "answer"), [("", ""), ("abc", "无法识别的金额")])
+UNREAD = "无法识别的金额"
+
+
+@pytest.mark.parametrize(("typed", "answer"), [("", ""), ("abc", UNREAD), ("1" * 41, UNREAD)])
 def test_the_amount_in_words_says_when_it_cannot_read(cast, client, typed, answer):
     client.force_login(cast.org_drafter)
     response = client.get("/texts/amount-in-words/", {"amount": typed})

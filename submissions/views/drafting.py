@@ -197,10 +197,13 @@ def _words_of(form: TextForm) -> str:
 def amount_words(typed: str) -> str:
     """大写 of what was typed (Chinese pages) or the amount as the app writes it (others);
     "" for nothing typed; a hint for what cannot be read."""
-    if not typed.strip():
+    typed = typed.strip()
+    if not typed:
         return ""
     try:
-        amount = parse_amount(typed[:AMOUNT_TYPED_MAX], typed=True)
+        if len(typed) > AMOUNT_TYPED_MAX:
+            raise AmountError(typed)
+        amount = parse_amount(typed, typed=True)
     except AmountError:
         return _("无法识别的金额")
     if get_language().startswith("zh"):
