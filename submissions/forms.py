@@ -113,7 +113,7 @@ class TextForm(SummarisedForm):
             self.fields["fiscal_year"].initial = default_fiscal_year(timezone.localdate())
         for index, name in enumerate(SECTION_FIELDS):
             if name == "title":
-                widget = forms.TextInput(attrs={"class": "form-control"})
+                widget = forms.TextInput(attrs={"class": "form-control", "aria-required": "true"})
             else:
                 widget = forms.Textarea(attrs={"class": "form-control", "rows": 5})
             self.fields[name] = forms.CharField(
