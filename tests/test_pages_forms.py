@@ -18,6 +18,7 @@ from submissions.models import ProjectText
 from tests.factories import act, text_fields
 from workflow import services
 from workflow.exceptions import InvalidInput
+from workflow.states import Role
 
 FULL_WIDTH = str.maketrans("0123456789,.", "０１２３４５６７８９，．")
 # Every amount the database holds: 0.00 to 999,999,999,999.99.
@@ -265,6 +266,14 @@ def test_the_new_text_form_has_the_fiscal_year_and_the_only_department(cast, cli
     expected = default_fiscal_year(timezone.localdate())
     assert re.search(rf'name="fiscal_year" value="{expected}"', html)
     assert re.search(r'<option value="org" selected>', html)
+
+
+def test_a_drafter_of_two_departments_chooses_one(cast, client):
+    services.grant_role(actor=None, user=cast.org_drafter, role=Role.DRAFTER, department=cast.edu)
+    client.force_login(cast.org_drafter)
+    html = client.get("/texts/new/").content.decode()
+    assert '<option value="" selected>请选择部门</option>' in html
+    assert '<option value="edu">' in html and '<option value="org">' in html
 
 
 # --- the return reason at the top of the edit page -------------------------------------------
