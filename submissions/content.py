@@ -1,15 +1,15 @@
 """Rules for the content of a project text: which fields there are, and what is acceptable."""
 
-import re
 from decimal import Decimal
 from typing import Any
 
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from submissions.amounts import parse_amount, to_cents
 from submissions.errors import InvalidInput
 from submissions.models import AMOUNT_MAX_DIGITS, AMOUNT_PLACES
-from submissions.sections import CONTENT_FIELDS, NUMERALS, SECTION_FIELDS
+from submissions.sections import CONTENT_FIELDS, NUMERALS, READING_ORDER, SECTION_FIELDS
 from submissions.text_rules import unstorable_reason
 
 TITLE_MAX_CHARS = 200
@@ -35,38 +35,22 @@ def _clean_text(name: str, value: Any, errors: dict[str, list[str]]) -> str | No
     return value.strip() if name == "title" else value
 
 
-# Yuan as people write them: plain or comma-grouped ASCII digits and decimals (two at most,
-# checked below), optionally followed by 元 as the pages display it ("1,751,800.00元"). No
-# sign, exponent, underscore or other script's digits, which Decimal() would all accept.
-_AMOUNT = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
-_NOT_A_NUMBER = gettext_lazy("金额应为数字，如 1751800.00。")
-
-
 def clean_amount(value: Any) -> Decimal:
-    """An amount in yuan: not negative, two places, at most 12 digits before the point."""
+    """An amount in yuan: not negative, two places, at most 12 digits before the point.
+    A string is read by `submissions.amounts.parse_amount` as a program writes it."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
-        raise ValueError(str(_NOT_A_NUMBER))
+        raise ValueError(_("金额应为数字，如 1751800.00。"))
     if isinstance(value, str):
-        written = value.strip().removesuffix("元").strip()
-        if written.startswith("-"):
-            raise ValueError(_("金额不能为负数。"))
-        if not _AMOUNT.fullmatch(written):
-            raise ValueError(str(_NOT_A_NUMBER))
-        amount = Decimal(written.replace(",", ""))
-    else:
-        amount = Decimal(str(value))
-        if not amount.is_finite():
-            raise ValueError(str(_NOT_A_NUMBER))
-        if amount < 0:
-            raise ValueError(_("金额不能为负数。"))
+        return parse_amount(value)
+    amount = Decimal(str(value))
+    if not amount.is_finite():
+        raise ValueError(_("金额应为数字，如 1751800.00。"))
+    if amount < 0:
+        raise ValueError(_("金额不能为负数。"))
     # Size first: quantizing a huge value (1E+400) raises rather than answers.
     if amount >= Decimal(10) ** AMOUNT_INTEGER_DIGITS:
         raise ValueError(_("金额整数部分最多 %(n)d 位。") % {"n": AMOUNT_INTEGER_DIGITS})
-    cents = amount.quantize(Decimal("0.01"))
-    if amount != cents:
-        raise ValueError(_("金额最多两位小数。"))
-    # -0 is zero: never stored, shown or audited as "-0.00".
-    return cents.copy_abs() if cents.is_zero() else cents
+    return to_cents(amount)
 
 
 def clean_content(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
@@ -117,6 +101,17 @@ def missing_for_submit(values: dict[str, Any]) -> dict[str, list[str]]:
     if not values.get("amount") or values["amount"] <= 0:
         errors["amount"] = [_("提交前金额必须大于 0。")]
     return errors
+
+
+def missing_summary(missing: dict[str, list[str]]) -> str:
+    """One sentence naming everything `missing_for_submit` found missing, in the reader's
+    language: 提交前必须填写：项目实施计划、项目实施成效、金额（大于 0）。"""
+    names = [
+        _("金额（大于 0）") if name == "amount" else section_label(name)
+        for name in READING_ORDER
+        if name in missing
+    ]
+    return _("提交前必须填写：%(names)s。") % {"names": _("、").join(names)}
 
 
 def section_label(name: str) -> str:

@@ -20,12 +20,14 @@ class WorkflowError(Exception):
 class InvalidInput(WorkflowError):
     """The request itself is wrong: a missing reason, an empty section, a bad amount."""
 
-    def __init__(self, errors: dict[str, list[str]] | str) -> None:
+    def __init__(self, errors: dict[str, list[str]] | str, *, summary: str = "") -> None:
+        """`errors`: the messages of each field (the API answers them as they are);
+        `summary`: one sentence for a page that shows one (else the first message)."""
         if isinstance(errors, str):
             errors = {"detail": [errors]}
         self.errors = errors
         first = next(iter(errors.values()))[0]
-        super().__init__(first)
+        super().__init__(summary or first)
 
 
 class TooLarge(WorkflowError):

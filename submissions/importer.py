@@ -26,10 +26,11 @@ from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml.ns import qn
 from lxml import etree
 
+from submissions import amounts
 from submissions.errors import TooLarge
 from submissions.sections import FUNDING_INDEX, NUMERALS, SECTIONS
 
-MAX_INTEGER_DIGITS = 12  # the database column holds at most 12 digits before the point
+MAX_INTEGER_DIGITS = amounts.INTEGER_DIGITS  # the database column's digits before the point
 
 NO_TEXT = "文件中没有找到项目文本"
 NOT_DOCX = "不是有效的 .docx 文件"
@@ -52,11 +53,9 @@ _EXTRA_HEADING = re.compile(
 # and full-width digits, which nobody writes an amount in. The look-behinds still use
 # `\d` so that a match never starts inside a longer number of any script.
 _YEAR = re.compile(r"(?<!\d)([0-9]{4})\s*年")
-# The integer part is either comma-grouped or plain.
-_AMOUNT = re.compile(r"(?<![\d.,_])([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(\.[0-9]+)?\s*(万元|元)")
-_UNITS = {"元": Decimal(1), "万元": Decimal(10000)}
+# How an amount is written (comma-grouped or plain, its units) is `submissions.amounts`'.
+_AMOUNT = re.compile(rf"(?<![\d.,_])({amounts.INTEGER})({amounts.FRACTION})?\s*({amounts.UNIT})")
 _SHOWN_CHARS = 30  # of a line quoted in an error message
-_CENT = Decimal("0.01")
 
 
 class ImportFormatError(ValueError):
@@ -530,29 +529,25 @@ def _section_value(rows: list[str], heading: int, end: int, index: int) -> str:
 
 def _find_amount(rows: list[str], heading: int, end: int) -> Decimal:
     """The largest amount in section 六: the prose states the total and maybe its parts."""
-    amounts = [
+    found = [
         _to_yuan(match, row + 1)
         for row in range(heading + 1, end)
         for match in _AMOUNT.finditer(rows[row])
     ]
-    if not amounts:
+    if not found:
         raise ImportFormatError(
             heading + 1,
             f"“{heading_label(FUNDING_INDEX)}”中没有找到金额（如 1,751,800.00元）",
         )
-    return max(amounts)
+    return max(found)
 
 
 def _to_yuan(match: re.Match[str], line: int) -> Decimal:
     integer, fraction, unit = match.groups()
-    digits = integer.replace(",", "").lstrip("0")
-    too_big = ImportFormatError(
-        line, f"金额“{match.group(0)}”超过 {MAX_INTEGER_DIGITS} 位整数，请检查"
-    )
-    # Checked on the digits first so Decimal never sees a gigantic number.
-    if len(digits) > MAX_INTEGER_DIGITS:
-        raise too_big
-    value = Decimal((digits or "0") + (fraction or "")) * _UNITS[unit]
-    if value >= Decimal(10) ** MAX_INTEGER_DIGITS:
-        raise too_big
-    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
+    value = amounts.in_yuan(integer, fraction, unit)
+    if value is None:
+        raise ImportFormatError(
+            line, f"金额“{match.group(0)}”超过 {MAX_INTEGER_DIGITS} 位整数，请检查"
+        )
+    # Prose may give 万元 with more places than cents ("1.234567万元"): rounded to the cent.
+    return value.quantize(amounts.CENT, rounding=ROUND_HALF_UP)

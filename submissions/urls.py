@@ -13,6 +13,7 @@ urlpatterns = [
     path("texts/", views.text_list, name="text-list"),
     path("texts/new/", views.text_create, name="text-create"),
     path("texts/import/", views.text_import, name="text-import"),
+    path("texts/amount-in-words/", views.amount_in_words, name="amount-in-words"),
     path("texts/<int:pk>/", views.text_detail, name="text-detail"),
     path("texts/<int:pk>/edit/", views.text_edit, name="text-edit"),
     path("texts/<int:pk>/act/", views.text_act, name="text-act"),

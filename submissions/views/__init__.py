@@ -6,12 +6,13 @@ Every change goes through the service; its refusals become the page's status cod
 
 from submissions.views._common import IMPORT_SESSION_KEY
 from submissions.views.delegations import delegation_revoke, delegations
-from submissions.views.drafting import text_create, text_edit, text_import
+from submissions.views.drafting import amount_in_words, text_create, text_edit, text_import
 from submissions.views.lists import bulk_approve, home, inbox, text_list
 from submissions.views.text import text_act, text_add_signer, text_detail, text_diff
 
 __all__ = [
     "IMPORT_SESSION_KEY",
+    "amount_in_words",
     "bulk_approve",
     "delegation_revoke",
     "delegations",

@@ -8,9 +8,11 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from submissions.api import authority_of
+from submissions.forms import summary_of
 from submissions.views._common import (
     see_other,
 )
@@ -19,6 +21,15 @@ from workflow.exceptions import NotVisible, WorkflowError
 from workflow.models import Delegation
 from workflow.services.delegation import delegable_roles
 from workflow.vocabulary import role_label
+
+# The give form's fields as its labels name them (the error summary links to each).
+GIVE_LABELS = {
+    "to": gettext_lazy("受托人"),
+    "starts": gettext_lazy("开始日期"),
+    "ends": gettext_lazy("结束日期"),
+    "roles": gettext_lazy("委托的角色"),
+    "reason": gettext_lazy("事由"),
+}
 
 
 @login_required
@@ -56,12 +67,14 @@ def delegations(request: HttpRequest) -> HttpResponse:
         .select_related("delegator", "delegate")
         .order_by("-starts", "-id")
     )
+    errors = getattr(error, "errors", {"detail": [error.message]} if error else {})
     context = {
         "given": [d for d in listed if d.delegator_id == user.pk],
         "received": [d for d in listed if d.delegate_id == user.pk],
         "roles": [(role, role_label(role)) for role in delegable_roles(authority)],
         "form": form,
-        "errors": getattr(error, "errors", {"detail": [error.message]} if error else {}),
+        "errors": errors,
+        "summary": summary_of(errors, GIVE_LABELS),
         "today": timezone.localdate(),
     }
     return render(request, "submissions/delegations.html", context, status=status)

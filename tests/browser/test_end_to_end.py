@@ -183,7 +183,7 @@ def test_a_text_from_import_to_approval_and_its_audit(page: Page, live_server, p
 
     page.get_by_role("link", name="编辑", exact=True).click()
     amount = page.locator("form.text-form [name=amount]")
-    expect(amount).to_have_value("1751800.00")
+    expect(amount).to_have_value("1,751,800.00")
     amount.fill("1651800.00")
     funding = page.locator("form.text-form [name=funding]")
     assert OLD_AMOUNT in funding.input_value()

@@ -12,7 +12,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from submissions.content import CONTENT_FIELDS, SECTION_FIELDS, missing_for_submit
+from submissions.content import (
+    CONTENT_FIELDS,
+    SECTION_FIELDS,
+    missing_for_submit,
+    missing_summary,
+)
 from submissions.lifecycle import FixedAction, FixedState
 from submissions.models import ProjectText, Revision
 from submissions.text_rules import unstorable_reason
@@ -147,7 +152,7 @@ def _perform_action(
     if action == FixedAction.SUBMIT:
         missing = missing_for_submit({name: getattr(text, name) for name in CONTENT_FIELDS})
         if missing:
-            raise InvalidInput(missing)
+            raise InvalidInput(missing, summary=missing_summary(missing))
         passage = machine.entry(Decimal(text.amount))
         entering = passage.stage
         # The submitter becomes an author of the revision about to be frozen.
