@@ -7,6 +7,7 @@ from workflow.selectors.audit import (
     latest_verification,
     text_history,
 )
+from workflow.selectors.stages import StageBar, last_change, stage_bar
 from workflow.selectors.texts import (
     SEARCH_MAX_CHARS,
     TEXT_LIST_RELATED,
@@ -22,14 +23,17 @@ from workflow.selectors.texts import (
 __all__ = [
     "SEARCH_MAX_CHARS",
     "TEXT_LIST_RELATED",
+    "StageBar",
     "audit_events",
     "inbox",
+    "last_change",
     "latest_checkpoint",
     "latest_reason",
     "latest_verification",
     "revision_last_seen_by_stage",
     "revision_of",
     "revisions_of",
+    "stage_bar",
     "text_detail",
     "text_history",
     "text_list",
