@@ -554,3 +554,19 @@ def test_a_failed_action_page_names_the_texts_own_address_for_reloads(cast, clie
     page = tree(response.content.decode())
     assert page.xpath("//div[@data-page-url]")[0].get("data-page-url") == f"/texts/{text.pk}/"
     assert page.xpath('//script[contains(@src, "submissions/js/text.js")]')
+
+
+def test_an_overlong_or_nul_reason_is_refused_with_400_and_kept_within_bounds(cast, client):
+    text = cast.text_in("dept_review")
+    client.force_login(cast.org_reviewer)
+
+    for comment in ("理" * 20_000, "有\x00空字符"):
+        response = client.post(
+            f"/texts/{text.pk}/act/",
+            {"action": "return", "version": text.version, "comment": comment},
+        )
+        assert response.status_code == 400
+        [form] = tree(response.content.decode()).xpath('//form[@class="action-return"]')
+        kept = form.xpath(".//textarea")[0].text or ""
+        assert len(kept) <= 5_000 and "\x00" not in kept
+    assert ProjectText.objects.get(pk=text.pk).state == "dept_review"

@@ -36,6 +36,7 @@ from workflow.policy import (
     may_edit,
 )
 from workflow.selectors import text_history
+from workflow.services.actions import COMMENT_MAX_CHARS
 from workflow.states import ACTIONS_NEEDING_REASON, Role
 
 # The session keys of the text page: what a refused form held (so that a reload keeps it),
@@ -83,8 +84,12 @@ def _is_auditor_of(authority: Authority, text: ProjectText) -> bool:
 
 def _typed_in(request: HttpRequest) -> dict[str, str]:
     """What the person typed into the form they sent, to put back into it."""
-    fields = ("action", "comment", "section", "user")
-    typed = {name: request.POST.get(name, "") for name in fields}
+    # Bounded (the session keeps it) and without NUL (the page shows it again).
+    limits = {"action": 64, "comment": COMMENT_MAX_CHARS, "section": 32, "user": 150}
+    typed = {
+        name: request.POST.get(name, "")[:limit].replace("\x00", "")
+        for name, limit in limits.items()
+    }
     typed["form"] = "add_signer" if request.resolver_match.url_name == "text-add-signer" else "act"
     return typed
 
