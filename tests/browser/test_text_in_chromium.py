@@ -17,6 +17,7 @@ from submissions.models import ProjectText
 from tests.browser import checks
 from tests.browser.conftest import LOOPBACK, open_context
 from tests.factories import act, make_text, make_user
+from workflow import services
 from workflow.states import Role
 
 pytestmark = pytest.mark.postgres
@@ -275,3 +276,30 @@ def test_a_stale_page_says_so_keeps_the_reason_and_reloads_without_resending(
     expect(page.locator("h1.text-title")).to_have_text(TITLE)
     assert len(sent) == posted == 1
     assert ProjectText.objects.get(pk=text.pk).state == "finance_review"
+
+
+def test_the_diff_shows_the_reason_beside_its_section_and_the_panel(any_page, live_server, people):
+    page = any_page
+    text = text_at(people, "dept_review")
+    act(people["org_reviewer"], text, "return", comment=REASON, section="funding")
+    services.edit_text(
+        actor=people["org_drafter"],
+        text_id=text.pk,
+        version=ProjectText.objects.get(pk=text.pk).version,
+        data={"funding": "安排1,651,800.00元，主要用于换届工作。", "amount": "1651800.00"},
+    )
+    act(people["org_drafter"], text, "submit")
+    log_in(page, live_server, "org_reviewer", people.password)
+
+    page.goto(f"{live_server.url}/texts/{text.pk}/diff/")
+
+    funding = page.locator("#diff-funding")
+    expect(funding).to_have_class(re.compile(r"\bsection-pointed\b"))
+    expect(funding.locator(".reason-box .reason-text")).to_have_text(REASON)
+    panel = page.locator("section#decide")
+    expect(panel.locator("form.action-dept_approve button[type=submit]")).to_be_visible()
+    assert panel.bounding_box()["y"] > page.locator("div.diff").bounding_box()["y"]
+    if page.variant.startswith("phone"):
+        checks.assert_no_horizontal_scroll(page)
+    checks.assert_accessible(page)
+    checks.screenshot(page, shot_name("diff-reason-and-panel", page.variant))

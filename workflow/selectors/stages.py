@@ -243,7 +243,7 @@ def _draft_step(text: ProjectText, state: str, revision: Revision | None) -> Ste
         acts.append(
             Act(_name(revision.submitted_by), "", FixedAction.SUBMIT, revision.submitted_at)
         )
-    return Step("draft", _("编制"), "done", "draft", acts=acts)
+    return Step("draft", _("编制"), "done", "approved", acts=acts)
 
 
 def _stage_step(
