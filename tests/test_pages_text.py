@@ -570,3 +570,18 @@ def test_an_overlong_or_nul_reason_is_refused_with_400_and_kept_within_bounds(ca
         kept = form.xpath(".//textarea")[0].text or ""
         assert len(kept) <= 5_000 and "\x00" not in kept
     assert ProjectText.objects.get(pk=text.pk).state == "dept_review"
+
+
+def test_a_refused_added_signer_keeps_the_name_typed(cast, client):
+    text = cast.text_in("finance_review")
+    client.force_login(cast.finance)
+
+    response = client.post(
+        f"/texts/{text.pk}/add-signer/",
+        {"version": text.version, "user": "nobody", "comment": "请会签"},
+    )
+
+    assert response.status_code == 400
+    [form] = tree(response.content.decode()).xpath('//form[@class="add-signer"]')
+    assert form.xpath('.//input[@name="user"]')[0].get("value") == "nobody"
+    assert form.xpath(".//textarea")[0].text == "请会签"
