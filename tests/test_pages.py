@@ -92,7 +92,8 @@ def test_the_department_reviewer_sees_approve_return_and_reject(cast, client):
     assert action_forms(html) == {"dept_approve", "return", "reject"}
     for label in ("通过", "退回", "不予立项"):
         assert f">{label}</button>" in html
-    assert '<textarea name="comment" required>' in html
+    # The reason is required on both the return and the reject form.
+    assert html.count('<textarea name="comment" required') == 2
     assert '<option value="funding">资金安排情况</option>' in html
 
 
@@ -297,7 +298,7 @@ def test_returning_through_the_page_shows_the_reason_and_section(cast, client):
     assert ProjectText.objects.get(pk=text.pk).state == "returned"
     html = page_of(client, cast.org_drafter, f"/texts/{text.pk}/").content.decode()
     assert "请补充测算依据" in html
-    assert '<td class="section-ref">资金安排情况</td>' in html
+    assert '<a class="section-ref" href="#section-funding">资金安排情况</a>' in html
     assert "org_reviewer" in html
 
 

@@ -65,6 +65,11 @@ def act(page: Page, action: str, button: str, comment: str = "") -> None:
     if comment:
         form.locator("textarea[name=comment]").fill(comment)
     form.get_by_role("button", name=button, exact=True).click()
+    # Every decision asks first, repeating what is decided on; confirming sends it.
+    dialog = page.locator("dialog.confirm")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator(".confirm-action")).to_have_text(button)
+    dialog.get_by_role("button", name=button, exact=True).click()
     expect_message(page, "成功。")
 
 
@@ -159,9 +164,9 @@ def test_a_text_from_import_to_approval_and_its_audit(page: Page, live_server, p
     form.locator("select[name=section]").select_option("funding")
     act(page, "return", "退回", comment=REASON)
     expect(state_of(page)).to_have_text("退回修改")
-    decision = page.locator("#revision-1 tr.decision-return")
-    expect(decision.locator("td.comment")).to_have_text(REASON)
-    expect(decision.locator("td.section-ref")).to_have_text("资金安排情况")
+    decision = page.locator("#revision-1 li.decision-return")
+    expect(decision.locator(".comment")).to_have_text(REASON)
+    expect(decision.locator(".section-ref")).to_have_text("资金安排情况")
     logout(page)
 
     # --- the drafter sees the reason, changes the amount and resubmits -----------------------
@@ -174,10 +179,10 @@ def test_a_text_from_import_to_approval_and_its_audit(page: Page, live_server, p
     notice.get_by_role("link").click()
     expect(page).to_have_url(text_url)
     expect(state_of(page)).to_have_text("退回修改")
-    decision = page.locator("#revision-1 tr.decision-return")
+    decision = page.locator("#revision-1 li.decision-return")
     expect(decision).to_contain_text("org_reviewer")
-    expect(decision.locator("td.comment")).to_have_text(REASON)
-    expect(decision.locator("td.section-ref")).to_have_text("资金安排情况")
+    expect(decision.locator(".comment")).to_have_text(REASON)
+    expect(decision.locator(".section-ref")).to_have_text("资金安排情况")
     decision.scroll_into_view_if_needed()
     page.screenshot(path=screenshots / "02-drafter-sees-the-reason.png", full_page=True)
 
@@ -252,7 +257,7 @@ def test_a_text_from_import_to_approval_and_its_audit(page: Page, live_server, p
     expect(state_of(page)).to_have_text("已批准")
     expect(page.locator("div.actions form")).to_have_count(0)
     expect(page.get_by_role("link", name="编辑", exact=True)).to_have_count(0)
-    expect(page.locator("#revision-2 tr.decision")).to_have_count(3)
+    expect(page.locator("#revision-2 li.decision")).to_have_count(3)
     logout(page)
 
     # --- the auditor finds all of it, exports CSV and sees the log verified -------------------

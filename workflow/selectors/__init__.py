@@ -12,6 +12,7 @@ from workflow.selectors.audit import (
     text_history,
     text_history_newest_first,
 )
+from workflow.selectors.stages import StageBar, last_change, stage_bar
 from workflow.selectors.texts import (
     SEARCH_MAX_CHARS,
     TEXT_LIST_RELATED,
@@ -28,10 +29,12 @@ __all__ = [
     "PAGE_FILTERS",
     "SEARCH_MAX_CHARS",
     "TEXT_LIST_RELATED",
+    "StageBar",
     "action_choices",
     "audit_events",
     "describe_events",
     "inbox",
+    "last_change",
     "latest_checkpoint",
     "latest_reason",
     "latest_verification",
@@ -39,6 +42,7 @@ __all__ = [
     "revision_of",
     "revisions_of",
     "search_events",
+    "stage_bar",
     "text_detail",
     "text_history",
     "text_history_newest_first",
