@@ -290,13 +290,15 @@ def test_the_list_says_where_a_text_is_whom_it_waits_for_and_by_when(cast, clien
     due = StageVisit.objects.get(text=text, left_at__isnull=True).due_at
     html = html_of(client, cast.org_drafter, "/texts/")
 
-    assert "部门审核，待部门审核人处理" in html
-    assert f"{timezone.localtime(due):%Y-%m-%d} 前" in html
+    cell = re.search(r'<td class="state-cell".*?</td>', html, re.S).group(0)
+    assert ">部门审核</span>" in cell
+    assert "待部门审核人处理" in cell
+    assert f"{timezone.localtime(due):%Y-%m-%d} 前" in cell
 
 
 def test_the_list_says_a_returned_text_waits_for_its_drafter(cast, client):
     cast.text_in("returned")
-    assert "退回修改，待编制人修改后重新提交" in html_of(client, cast.org_drafter, "/texts/")
+    assert "待编制人修改后重新提交" in html_of(client, cast.org_drafter, "/texts/")
 
 
 def test_the_pager_numbers_the_pages_marks_the_current_one_and_keeps_the_filters(cast, client):

@@ -4,7 +4,6 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
@@ -67,13 +66,18 @@ SORT_LABELS = {
 BULK_RESULT_KEY = "bulk_approve_result"
 
 
-def _named(error: InvalidInput) -> str:
-    """An InvalidInput's problems, each after the name of the field it is about."""
-    return " ".join(
-        f"{FIELD_LABELS[field]}{_('：')}{problem}" if field in FIELD_LABELS else problem
+def _named(error: InvalidInput) -> list[dict[str, str]]:
+    """An InvalidInput's problems, each with the field it is about and that field's name."""
+    return [
+        {
+            "field": field,
+            "message": f"{FIELD_LABELS[field]}{_('：')}{problem}"
+            if field in FIELD_LABELS
+            else problem,
+        }
         for field, problems in error.errors.items()
         for problem in problems
-    )
+    ]
 
 
 def _query(params: dict[str, Any], **changes: Any) -> str:
@@ -125,6 +129,7 @@ def text_list(request: HttpRequest) -> HttpResponse:
     authority = authority_of(request)
     params = {name: request.GET.get(name, "") for name in LIST_PARAMS}
     status = 200
+    errors: list[dict[str, str]] = []
     counts: dict[str, int] = {}
     total = 0
     sort, descending = "updated", True
@@ -133,7 +138,7 @@ def text_list(request: HttpRequest) -> HttpResponse:
         texts, counts, total = listing.texts, listing.counts, listing.total
         sort, descending = listing.sort, listing.descending
     except InvalidInput as error:
-        messages.error(request, _named(error))
+        errors = _named(error)
         texts, status = ProjectText.objects.none(), 400
     page = Paginator(texts, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
@@ -156,6 +161,8 @@ def text_list(request: HttpRequest) -> HttpResponse:
         "all_query": _query(params, state=""),
         "total": total,
         "params": params,
+        "errors": errors,
+        "invalid": {e["field"] for e in errors},
         "departments": Department.objects.order_by("name").values_list("code", "name"),
         "sorts": [(key, SORT_LABELS[key]) for key in TEXT_SORTS],
         "sort": sort,
@@ -229,8 +236,8 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
         return render(request, "submissions/bulk_result.html", result)
     ids = list(dict.fromkeys(request.POST.getlist("texts")))
     if not ids:
-        messages.error(request, _("请先选择要通过的项目文本。"))
-        return render(request, "submissions/inbox.html", _inbox_context(request), status=400)
+        context = {**_inbox_context(request), "error": _("请先选择要通过的项目文本。")}
+        return render(request, "submissions/inbox.html", context, status=400)
     authority = authority_of(request)
     comment = request.POST.get("comment", "")
     results = []
