@@ -568,3 +568,56 @@ def test_existing_titles_finds_a_title_of_the_same_department_and_year_only(cast
         (cast.edu.name, 2025, "村级组织换届工作经费"),
     ]
     assert existing_titles(asked) == {(org, 2025, "村级组织换届工作经费")}
+
+
+# --- English ---------------------------------------------------------------------------------
+
+CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]+")
+
+
+def english_html(client, user, url: str, data: tuple[str, ...]) -> list[str]:
+    """The Chinese left on an English page once the data's own words are taken out."""
+    client.force_login(user)
+    client.cookies["django_language"] = "en"
+    response = client.get(url, follow=True)
+    html = response.content.decode().replace("简体中文", "")
+    for word in data:
+        html = html.replace(word, "")
+    return sorted(set(CJK.findall(html)))
+
+
+@pytest.mark.parametrize(
+    ("who", "url"),
+    [
+        ("org_reviewer", "/"),
+        ("org_drafter", "/"),
+        ("auditor", "/"),
+        ("org_drafter", "/texts/"),
+        ("org_drafter", "/texts/?amount_min=abc"),
+        ("org_reviewer", "/inbox/"),
+        ("approver", "/inbox/"),
+    ],
+)
+def test_the_lists_are_complete_in_english(
+    cast, client, django_capture_on_commit_callbacks, who, url
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        cast.text(title="Draft")
+        cast.text_in("dept_review", title="Waiting")
+        cast.text_in("returned", title="Returned")
+        cast.text_in("approval", title="Final")
+    data = (cast.org.name, cast.edu.name, "理由")  # the return's reason
+    assert english_html(client, getattr(cast, who), url, data) == []
+
+
+def test_the_bulk_result_is_complete_in_english(cast, client):
+    texts = [cast.text_in("approval", title=f"Final {i}") for i in range(2)]
+    stale = cast.text_in("approval", title="Stale")
+    client.force_login(cast.approver)
+    client.cookies["django_language"] = "en"
+    data = {"texts": [t.pk for t in [*texts, stale]], "comment": "OK"}
+    data.update({f"version-{t.pk}": t.version for t in texts})
+    data[f"version-{stale.pk}"] = stale.version + 1
+    client.post("/inbox/approve/", data)
+
+    assert english_html(client, cast.approver, "/inbox/approve/", ()) == []
