@@ -621,3 +621,28 @@ def test_the_bulk_result_is_complete_in_english(cast, client):
     client.post("/inbox/approve/", data)
 
     assert english_html(client, cast.approver, "/inbox/approve/", ()) == []
+
+
+# --- The import preview's duplicate warning --------------------------------------------------
+
+
+def preview(client, user) -> str:
+    from tests.test_pages import SAMPLE
+
+    client.force_login(user)
+    with SAMPLE.open("rb") as upload:
+        response = client.post("/texts/import/", {"step": "preview", "file": upload})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_import_preview_warns_of_a_title_the_department_has_that_year(cast, client):
+    cast.text(title="新平县村级组织换届工作经费", fiscal_year=2025)
+    html = preview(client, cast.org_drafter)
+    assert html.count('class="alert alert-warning duplicate-warning"') == 1
+    assert "2025 年度已有同名项目文本" in html
+
+
+def test_the_import_preview_does_not_warn_of_another_years_title(cast, client):
+    cast.text(title="新平县村级组织换届工作经费", fiscal_year=2024)
+    assert "duplicate-warning" not in preview(client, cast.org_drafter)

@@ -28,6 +28,7 @@ from workflow.exceptions import InvalidInput, StaleVersion, TooLarge, WorkflowEr
 from workflow.policy import (
     may_edit,
 )
+from workflow.selectors.texts import existing_titles
 from workflow.states import Role
 from workflow.vocabulary import state_label
 
@@ -146,6 +147,8 @@ def _preview(item: Any) -> dict[str, Any]:
         "fiscal_year": item.fiscal_year,
         "title": item.title,
         "amount": item.amount,
+        # A text of this title already exists for the department and year (lists helper).
+        "duplicate": bool(existing_titles([(item.department_name, item.fiscal_year, item.title)])),
         "sections": [
             {
                 "label": label,

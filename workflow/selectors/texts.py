@@ -279,16 +279,18 @@ def waiting_summary(authority: Authority, *, now: datetime | None = None) -> Wai
     return Waiting(figures["count"], figures["oldest"], figures["overdue"])
 
 
-def existing_titles(items: Iterable[tuple[str, int, str]]) -> set[tuple[str, int, str]]:
-    """Of (department name, fiscal year, title) triples, those a text already has: one
-    query, for an import's preview to warn of duplicates."""
+def existing_titles(
+    items: Iterable[tuple[str, int, str]], authority: Authority | None = None
+) -> set[tuple[str, int, str]]:
+    """Of (department name, fiscal year, title) triples, those a text already has (among the
+    texts `authority` may see, when given): one query, for an import's preview to warn of
+    duplicates."""
     items = [(d, y, t) for d, y, t in items if d and y and t]
     if not items:
         return set()
     condition = Q(pk__in=[])
     for department, year, title in items:
         condition |= Q(department__name=department, fiscal_year=year, title=title)
-    found = ProjectText.objects.filter(condition).values_list(
-        "department__name", "fiscal_year", "title"
-    )
+    texts = visible_texts(authority) if authority is not None else ProjectText.objects.all()
+    found = texts.filter(condition).values_list("department__name", "fiscal_year", "title")
     return set(found)
