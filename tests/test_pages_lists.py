@@ -646,3 +646,21 @@ def test_the_import_preview_warns_of_a_title_the_department_has_that_year(cast, 
 def test_the_import_preview_does_not_warn_of_another_years_title(cast, client):
     cast.text(title="新平县村级组织换届工作经费", fiscal_year=2024)
     assert "duplicate-warning" not in preview(client, cast.org_drafter)
+
+
+def test_bulk_approval_of_too_long_a_comment_is_refused_with_400_and_changes_nothing(cast, client):
+    text = cast.text_in("dept_review")
+    client.force_login(cast.org_reviewer)
+
+    response = bulk_post(client, [text], comment="长" * 5_001)
+
+    assert response.status_code == 400
+    assert "审核意见不能超过 5000 个字符" in response.content.decode()
+    assert ProjectText.objects.get(pk=text.pk).state == "dept_review"
+
+
+def test_bulk_approval_of_too_many_texts_at_once_is_refused_with_400(cast, client):
+    client.force_login(cast.org_reviewer)
+    response = client.post("/inbox/approve/", {"texts": [str(n) for n in range(1, 202)]})
+    assert response.status_code == 400
+    assert "一次最多处理 200 份" in response.content.decode()

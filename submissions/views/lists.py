@@ -36,6 +36,7 @@ from workflow.selectors.texts import (
     waiting_summary,
     whereabouts,
 )
+from workflow.services.actions import COMMENT_MAX_CHARS
 from workflow.states import Role
 from workflow.vocabulary import state_label
 
@@ -62,6 +63,8 @@ SORT_LABELS = {
     "fiscal_year": gettext_lazy("预算年度"),
     "id": gettext_lazy("编号"),
 }
+# At most this many texts in one bulk approval (a page of the inbox holds PAGE_SIZE).
+BULK_MAX = 200
 # Where bulk approval keeps its last result between the POST and the page showing it.
 BULK_RESULT_KEY = "bulk_approve_result"
 
@@ -216,6 +219,7 @@ def _inbox_context(request: HttpRequest) -> dict[str, Any]:
         "any_approvable": bool(verbs),
         "mixed": len(verbs) > 1,
         "verb": verbs.pop() if len(verbs) == 1 else _("审批"),
+        "comment_max": COMMENT_MAX_CHARS,
     }
 
 
@@ -235,11 +239,18 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
             return see_other(reverse("inbox"))
         return render(request, "submissions/bulk_result.html", result)
     ids = list(dict.fromkeys(request.POST.getlist("texts")))
+    comment = request.POST.get("comment", "")
+    refusal = None
     if not ids:
-        context = {**_inbox_context(request), "error": _("请先选择要通过的项目文本。")}
+        refusal = _("请先选择要通过的项目文本。")
+    elif len(ids) > BULK_MAX:
+        refusal = _("一次最多处理 %(n)d 份。") % {"n": BULK_MAX}
+    elif len(comment.strip()) > COMMENT_MAX_CHARS:
+        refusal = _("审核意见不能超过 %(n)d 个字符。") % {"n": COMMENT_MAX_CHARS}
+    if refusal:
+        context = {**_inbox_context(request), "error": refusal}
         return render(request, "submissions/inbox.html", context, status=400)
     authority = authority_of(request)
-    comment = request.POST.get("comment", "")
     results = []
     for raw_id in ids:
         result: dict[str, Any] = {
