@@ -1,5 +1,6 @@
 """The inbox page costs the same number of queries for 500 waiting texts as for 5."""
 
+import re
 from datetime import timedelta
 
 from django.db import connection
@@ -69,7 +70,7 @@ def test_the_inbox_shows_days_waiting_and_the_due_date(cast, client):
     client.force_login(cast.org_reviewer)
     add_waiting(cast, 2)
     html = client.get("/inbox/").content.decode()
-    assert html.count('<td class="due">') == 2
+    assert len(re.findall(r'<td class="due"[^>]*>\d{4}-\d\d-\d\d', html)) == 2
     assert "1,751,800.00元" in html
 
 

@@ -34,6 +34,7 @@ from workflow.exceptions import InvalidInput, StaleVersion, TooLarge, WorkflowEr
 from workflow.models import Outcome
 from workflow.policy import may_edit
 from workflow.selectors import latest_reason, text_history
+from workflow.selectors.texts import existing_titles
 from workflow.states import FixedState, Role
 from workflow.vocabulary import state_label
 
@@ -261,19 +262,25 @@ def text_import(request: HttpRequest) -> HttpResponse:
         return _import_page(request, context, 400)
     pending = PendingImport.keep(request.user, upload.name, data)
     request.session[IMPORT_SESSION_KEY] = pending.pk
-    context.update(parsed=[_preview(item) for item in parsed], filename=upload.name)
+    # Titles the uploader can already see for that department and year: one query, and
+    # nothing learnt of departments they may not see.
+    existing = existing_titles(
+        [(item.department_name, item.fiscal_year, item.title) for item in parsed], authority
+    )
+    context.update(parsed=[_preview(item, existing) for item in parsed], filename=upload.name)
     return _import_page(request, context, 200)
 
 
 PREVIEW_CHARS = 40
 
 
-def _preview(item: Any) -> dict[str, Any]:
+def _preview(item: Any, existing: set[tuple[str, int, str]]) -> dict[str, Any]:
     return {
         "department": item.department_name,
         "fiscal_year": item.fiscal_year,
         "title": item.title,
         "amount": item.amount,
+        "duplicate": (item.department_name, item.fiscal_year, item.title) in existing,
         "sections": [
             {
                 "label": label,

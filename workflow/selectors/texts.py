@@ -1,16 +1,23 @@
 """Reading texts: lists, inboxes, revisions. Nothing here writes."""
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from submissions.lifecycle import FIXED_STATES, FixedAction
+from submissions.amounts import AmountError, parse_amount
+from submissions.lifecycle import EDITABLE_STATES, FIXED_STATES, FixedAction
 from submissions.models import ProjectText, Revision
 from submissions.text_rules import whole_number
 from workflow.exceptions import InvalidInput, NotVisible
 from workflow.machine import catalog
-from workflow.models import Decision
+from workflow.models import Decision, StageVisit
 from workflow.permissions import Authority
 from workflow.policy import visible_texts, waiting_for
 
@@ -105,3 +112,177 @@ def latest_reason(text: ProjectText) -> Decision | None:
         .order_by("-decided_at", "-id")
         .first()
     )
+
+
+# --- The pages' lists: filters, sorting, counts per state, where each text is --------------
+
+# The orders the text list offers (a whitelist: nothing else reaches order_by).
+TEXT_SORTS = {
+    "updated": "updated_at",
+    "amount": "amount",
+    "title": "title",
+    "fiscal_year": "fiscal_year",
+    "id": "id",
+}
+
+
+def amount_bound(name: str, value: Any) -> Decimal | None:
+    """An amount bound of the list's filter as a person types it (read by the one amount
+    parser, `submissions.amounts`); None when empty; InvalidInput naming `name` otherwise."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput({name: [_("应为金额，例如 1,751,800.00元。")]})
+    try:
+        return parse_amount(value, typed=True)
+    except AmountError as error:
+        raise InvalidInput({name: [str(error)]}) from None
+
+
+@dataclass(frozen=True)
+class TextListing:
+    """The text list as a page shows it: the texts (filtered, sorted), the counts per state
+    of the same filters without the state (for the tabs), and what the filters were."""
+
+    texts: QuerySet[ProjectText]
+    counts: dict[str, int]
+    total: int
+    sort: str
+    descending: bool
+
+
+def text_listing(authority: Authority, params: dict[str, Any]) -> TextListing:
+    """`text_list`'s filters, plus `amount_min`/`amount_max` (yuan, as people type them) and
+    `sort` (a key of TEXT_SORTS, "-" in front for descending; newest update first by
+    default). The counts per state cost one grouped query."""
+    texts = text_list(authority, {n: params.get(n) for n in ("department", "fiscal_year", "q")})
+    low = amount_bound("amount_min", params.get("amount_min"))
+    high = amount_bound("amount_max", params.get("amount_max"))
+    if low is not None:
+        texts = texts.filter(amount__gte=low)
+    if high is not None:
+        texts = texts.filter(amount__lte=high)
+    raw_sort = params.get("sort") or "-updated"
+    if not isinstance(raw_sort, str) or raw_sort.removeprefix("-") not in TEXT_SORTS:
+        raise InvalidInput({"sort": [_("未知排序：%(s)s") % {"s": str(raw_sort)[:40]}]})
+    descending = raw_sort.startswith("-")
+    sort = raw_sort.removeprefix("-")
+    state = params.get("state")
+    filtered = texts
+    if state:
+        if not isinstance(state, str) or state not in catalog().all_states:
+            raise InvalidInput({"state": [_("未知状态：%(s)s") % {"s": str(state)[:40]}]})
+        filtered = texts.filter(state=state)
+    counts = state_counts(texts)
+    field = TEXT_SORTS[sort]
+    order = [f"-{field}", "-id"] if descending else [field, "id"]
+    return TextListing(filtered.order_by(*order), counts, sum(counts.values()), sort, descending)
+
+
+def state_counts(texts: QuerySet[ProjectText]) -> dict[str, int]:
+    """{state: number of texts} of a query, in one grouped query."""
+    return dict(texts.order_by().values_list("state").annotate(n=Count("pk")))
+
+
+@dataclass(frozen=True)
+class Whereabouts:
+    """Where a text is, for a line in a list: its state (and the workflow version naming
+    it), the roles it waits for (lane roles of its stage; "drafter" when it is back with
+    the drafter), and the open stage visit's due date."""
+
+    state: str
+    version_id: int | None
+    roles: tuple[str, ...] = ()
+    due_at: datetime | None = None
+    overdue: bool = False
+
+    @property
+    def with_drafter(self) -> bool:
+        return self.state in EDITABLE_STATES
+
+    @property
+    def at_stage(self) -> bool:
+        return bool(self.roles) and not self.with_drafter
+
+
+def whereabouts(
+    texts: Iterable[ProjectText], *, now: datetime | None = None
+) -> dict[int, Whereabouts]:
+    """{text id: Whereabouts} for the texts of one page: one query (their open stage visits)
+    whatever their number; the stages and lanes come from the cached machines. The texts
+    should have `route` selected (TEXT_LIST_RELATED)."""
+    texts = list(texts)
+    if not texts:
+        return {}
+    known = catalog()
+    now = now or timezone.now()
+    due = dict(
+        StageVisit.objects.filter(
+            text_id__in=[t.pk for t in texts], left_at__isnull=True
+        ).values_list("text_id", "due_at")
+    )
+    found = {}
+    for text in texts:
+        version_id = _route_version(text)
+        roles: tuple[str, ...] = ()
+        if text.state in EDITABLE_STATES:
+            roles = ("drafter",)
+        elif text.state not in FIXED_STATES:
+            machine = known.machine(version_id) if version_id else known.current
+            stage = machine.stage(text.state)
+            if stage is not None:
+                roles = tuple(dict.fromkeys(lane.role for lane in stage.lanes))
+        due_at = due.get(text.pk) if text.state not in FIXED_STATES else None
+        found[text.pk] = Whereabouts(
+            text.state, version_id, roles, due_at, bool(due_at and due_at < now)
+        )
+    return found
+
+
+def _route_version(text: ProjectText) -> int | None:
+    try:
+        return text.route.version_id
+    except ObjectDoesNotExist:
+        return None
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What waits for a user, in one query: how many, since when the oldest, how many of
+    them are past their stage's due date."""
+
+    count: int
+    oldest: datetime | None
+    overdue: int
+
+
+def waiting_summary(authority: Authority, *, now: datetime | None = None) -> Waiting:
+    now = now or timezone.now()
+    late = StageVisit.objects.filter(text=OuterRef("pk"), left_at__isnull=True, due_at__lt=now)
+    figures = (
+        inbox(authority)
+        .order_by()
+        .aggregate(
+            count=Count("pk"),
+            oldest=Min("entered_state_at"),
+            overdue=Count("pk", filter=Q(Exists(late))),
+        )
+    )
+    return Waiting(figures["count"], figures["oldest"], figures["overdue"])
+
+
+def existing_titles(
+    items: Iterable[tuple[str, int, str]], authority: Authority | None = None
+) -> set[tuple[str, int, str]]:
+    """Of (department name, fiscal year, title) triples, those a text already has (among the
+    texts `authority` may see, when given): one query, for an import's preview to warn of
+    duplicates."""
+    items = [(d, y, t) for d, y, t in items if d and y and t]
+    if not items:
+        return set()
+    condition = Q(pk__in=[])
+    for department, year, title in items:
+        condition |= Q(department__name=department, fiscal_year=year, title=title)
+    texts = visible_texts(authority) if authority is not None else ProjectText.objects.all()
+    found = texts.filter(condition).values_list("department__name", "fiscal_year", "title")
+    return set(found)
