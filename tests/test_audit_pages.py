@@ -22,7 +22,7 @@ from workflow.models import AuditEvent, AuditVerification
 XSS = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 # The layout's own forms: the language switch and logout.
-LAYOUT_POSTS = {"/i18n/setlang/", "/accounts/logout/"}
+LAYOUT_POSTS = {"/notifications/language/", "/accounts/logout/"}
 
 
 def page(client, user, url: str, **params):
