@@ -1,6 +1,7 @@
 """The notification pages: the list under the bell, the bell's count, the preferences, the
 header's language switch, and 催办 from a text's page."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -116,13 +117,16 @@ def preferences(request: HttpRequest) -> HttpResponse:
 def set_language(request: HttpRequest) -> HttpResponse:
     """The header's language switch: what Django's set_language does (the cookie, back to
     `next`), and for a signed-in user their one language setting, kept for later sign-ins."""
-    response = django_set_language(request)
     language = request.POST.get("language", "")
-    if request.user.is_authenticated and translation.check_for_language(language):
-        try:
-            services.set_language(request.user, language)
-        except InvalidInput:
-            return response  # not one of ours: Django's view ignored it too
+    if language not in dict(settings.LANGUAGES):
+        # Django's view would set a cookie for any language Django knows (say "fr"), which
+        # this site does not offer: it only goes back, changing nothing.
+        request.POST = request.POST.copy()
+        request.POST["language"] = ""
+        return django_set_language(request)
+    response = django_set_language(request)
+    if request.user.is_authenticated:
+        services.set_language(request.user, language)
         user_language.remember(request, language)
     return response
 

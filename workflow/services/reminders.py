@@ -27,10 +27,10 @@ URGE = "urge"
 
 def working_day(moment: datetime) -> date:
     """The working day a moment counts for: its local date, a Saturday or Sunday counting
-    for the Monday after (an urge sent at the weekend is Monday's urge)."""
+    as the Friday before (urged on Friday, the reviewers are not urged again before Monday)."""
     day = timezone.localtime(moment).date()
     while day.weekday() >= 5:
-        day += timedelta(days=1)
+        day -= timedelta(days=1)
     return day
 
 
