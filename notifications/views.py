@@ -108,7 +108,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
         "errors": errors,
         "email_modes": EmailMode.choices,
         "groups": groups,
-        "language_name": translation.get_language_info(preference.language)["name_local"],
+        "language_name": translation.get_language_info(preference.language)["name_translated"],
     }
     return render(request, "notifications/preferences.html", context, status=400 if errors else 200)
 

@@ -706,3 +706,28 @@ def test_the_notifications_page_lists_newest_first_and_counts_the_unread(cast, c
     assert "2 条未读" in html
     assert "全部标为已读" in html
     assert html.count('class="notification unread"') == 2
+
+
+# --- 催办 over the API ------------------------------------------------------------------------
+
+
+def test_the_api_urges_once_a_working_day(cast, api):
+    text = cast.text_in("dept_review", title=TITLE)
+    client = api(cast.org_drafter)
+
+    first = client.post(f"/api/v1/texts/{text.pk}/actions/urge/", {}, format="json")
+    second = client.post(f"/api/v1/texts/{text.pk}/actions/urge/", {}, format="json")
+
+    assert first.status_code == 200
+    assert "urge" not in first.json()["available_actions"]
+    assert second.status_code == 409
+    assert "本工作日已催办过此文本" in second.json()["detail"]
+
+
+def test_the_api_refuses_urge_to_a_reviewer_403_and_to_a_stranger_404(cast, api):
+    text = cast.text_in("dept_review", title=TITLE)
+
+    reviewer = api(cast.org_reviewer).post(f"/api/v1/texts/{text.pk}/actions/urge/")
+    stranger = api(cast.edu_drafter).post(f"/api/v1/texts/{text.pk}/actions/urge/")
+
+    assert (reviewer.status_code, stranger.status_code) == (403, 404)

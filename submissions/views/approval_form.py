@@ -81,6 +81,11 @@ def _signer(decision: Decision) -> str:
     return _person(decision.actor)
 
 
+def _form_name(name: str) -> str:
+    """A stage as the form names its row: 待审批 (the state) is the stage 审批."""
+    return name[1:] if name.startswith("待") and len(name) > 1 else name
+
+
 def stage_rows(text: ProjectText) -> list[StageRow]:
     """One row per stage of the text's workflow, with the decisions taken there on the
     latest revision (none for a stage not reached)."""
@@ -101,7 +106,7 @@ def stage_rows(text: ProjectText) -> list[StageRow]:
     return [
         StageRow(
             code=stage.code,
-            name=state_label(stage.code, machine.version_id),
+            name=_form_name(state_label(stage.code, machine.version_id)),
             applies=machine.applies(stage, amount),
             signatures=by_stage.get(stage.code, []),
         )
