@@ -21,7 +21,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from notifications import messages
 from notifications.models import EmailMode, NoticeGroup, Notification, Preference
 from workflow.exceptions import InvalidInput
-from workflow.models import OutboxMessage
+from workflow.models import Decision, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -150,13 +150,18 @@ def deliver(outbox_id: int) -> Notification | None:
             return None  # unknown, or a redelivered task: delivered already
         preference = preference_of(message.recipient)
         group = group_of(message.kind, message.stage)
-        wants_email = bool(preference.wants_email(group) and message.recipient.email)
+        # Delivered late (the broker was down), a request to act that the recipient has
+        # acted on meanwhile is done with already: read, and not e-mailed.
+        done = group in ASKING_TO_ACT and _acted_since(
+            message.recipient_id, message.text_id, message.created_at
+        )
+        wants_email = bool(preference.wants_email(group) and message.recipient.email) and not done
         in_app = preference.wants_in_app(group)
         notification = Notification.objects.create(
             outbox=message,
             in_app=in_app,
-            # Not shown in the app: never waiting to be read either.
-            read_at=None if in_app else timezone.now(),
+            # Not shown in the app, or done with: never waiting to be read.
+            read_at=timezone.now() if done or not in_app else None,
             email_pending=wants_email,
             recipient_id=message.recipient_id,
             kind=message.kind,
@@ -171,6 +176,15 @@ def deliver(outbox_id: int) -> Notification | None:
     if wants_email and preference.email_mode == EmailMode.IMMEDIATE:
         send_email(notification.pk)
     return notification
+
+
+def _acted_since(user_id: int, text_id: int, since) -> bool:
+    """Did the user decide on the text (for themselves or for someone) since `since`?"""
+    return (
+        Decision.objects.filter(text_id=text_id, decided_at__gte=since)
+        .filter(Q(actor_id=user_id) | Q(on_behalf_of_id=user_id))
+        .exists()
+    )
 
 
 def send_email(notification_id: int) -> bool:

@@ -17,6 +17,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from notifications.models import Notification, Preference
+from notifications.tasks import deliver
 from submissions.models import ProjectText
 from tests.factories import act, make_user
 from workflow import audit, services
@@ -731,3 +732,17 @@ def test_the_api_refuses_urge_to_a_reviewer_403_and_to_a_stranger_404(cast, api)
     stranger = api(cast.edu_drafter).post(f"/api/v1/texts/{text.pk}/actions/urge/")
 
     assert (reviewer.status_code, stranger.status_code) == (403, 404)
+
+
+def test_a_request_delivered_after_the_reviewer_acted_arrives_read_and_unmailed(cast):
+    with_email(cast.org_reviewer)
+    text = cast.text(title=TITLE)
+    act(cast.org_drafter, text, "submit")  # its outbox row waits: the broker was down
+    act(cast.org_reviewer, text, "dept_approve")
+
+    for message in OutboxMessage.objects.filter(kind="submit"):
+        deliver(message.pk)
+
+    notice = Notification.objects.get(recipient=cast.org_reviewer, kind="submit")
+    assert notice.read_at is not None
+    assert mail.outbox == []
