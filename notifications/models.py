@@ -86,7 +86,7 @@ class Preference(models.Model):
     language = models.CharField(
         _("语言"), max_length=16, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
-    language_chosen = models.BooleanField(default=False)
+    language_chosen = models.BooleanField(_("已选择语言"), default=False)
     # Per kind of notice (NoticeGroup), in the app and by e-mail: everything on by default
     # (e-mail still needs email_enabled and an address, as before).
     in_app_waiting = models.BooleanField(_("站内：待我审批"), default=True)
