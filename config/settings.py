@@ -79,6 +79,8 @@ MIDDLEWARE = [
     # renew the session: only what the user does counts towards the idle limit.
     "config.middleware.IdleSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # A signed-in user's chosen language (notifications.language) over the browser's.
+    "notifications.language.UserLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -57,7 +57,7 @@ class PreferenceSerializer(serializers.ModelSerializer):
 
 
 def _unread(request: Request) -> int:
-    return Notification.objects.filter(recipient=request.user, read_at__isnull=True).count()
+    return services.unread_count(request.user)
 
 
 class NotificationList(GenericAPIView):
@@ -65,7 +65,7 @@ class NotificationList(GenericAPIView):
 
     @extend_schema(parameters=[OpenApiParameter("unread", bool, description="only unread")])
     def get(self, request: Request) -> Response:
-        notifications = Notification.objects.filter(recipient=request.user).select_related("text")
+        notifications = services.listed(request.user).select_related("text")
         if request.query_params.get("unread") in ("1", "true", "yes"):
             notifications = notifications.filter(read_at__isnull=True)
         page = self.paginate_queryset(notifications.order_by("-created_at", "-id"))

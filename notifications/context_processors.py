@@ -1,6 +1,6 @@
 from django.http import HttpRequest
 
-from notifications.models import Notification
+from notifications.services import unread_count
 
 
 def bell(request: HttpRequest) -> dict[str, int]:
@@ -8,8 +8,4 @@ def bell(request: HttpRequest) -> dict[str, int]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {
-        "unread_notifications": Notification.objects.filter(
-            recipient=user, read_at__isnull=True
-        ).count()
-    }
+    return {"unread_notifications": unread_count(user)}

@@ -20,6 +20,7 @@ SENTENCES = {
     "remind": lambda: _("《%(title)s》在“%(stage)s”阶段已到处理期限，请尽快处理。"),
     "escalate": lambda: _("《%(title)s》在“%(stage)s”阶段逾期未处理，请督办。"),
     "add_signer": lambda: _("%(actor)s 请您在“%(stage)s”阶段加签《%(title)s》。"),
+    "urge": lambda: _("%(actor)s 催办：请审批《%(title)s》"),
 }
 
 

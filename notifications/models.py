@@ -36,6 +36,9 @@ class Notification(models.Model):
     email_error = models.TextField(_("邮件最近错误"), blank=True)
     email_retry_at = models.DateTimeField(_("邮件下次重试"), null=True, blank=True)
     email_failed_at = models.DateTimeField(_("邮件放弃发送时间"), null=True, blank=True)
+    # Off when the recipient turned this kind of notice off in the app (they may still want
+    # its e-mail): kept, so that delivery stays once-only, but never listed nor counted.
+    in_app = models.BooleanField(_("站内显示"), default=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -59,6 +62,16 @@ class EmailMode(models.TextChoices):
     DIGEST = "digest", _("每日汇总")
 
 
+class NoticeGroup(models.TextChoices):
+    """The kinds of notice a reader turns on or off, in the app and by e-mail
+    (`notifications.services.group_of` says which kind is in which)."""
+
+    WAITING = "waiting", _("待我审批")
+    RESULTS = "results", _("结果通知（通过/退回/不予立项）")
+    CHASING = "chasing", _("催办与超期")
+    SIGNER = "signer", _("加签")
+
+
 class Preference(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
@@ -67,9 +80,23 @@ class Preference(models.Model):
     email_mode = models.CharField(
         _("邮件方式"), max_length=16, choices=EmailMode.choices, default=EmailMode.IMMEDIATE
     )
+    # The user's one language: of their pages (from their next sign-in on), and of their
+    # e-mail. Set by the header's language switch; until they choose, the browser decides
+    # their pages (language_chosen off) and their e-mail is in the default language.
     language = models.CharField(
         _("语言"), max_length=16, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
+    language_chosen = models.BooleanField(_("已选择语言"), default=False)
+    # Per kind of notice (NoticeGroup), in the app and by e-mail: everything on by default
+    # (e-mail still needs email_enabled and an address, as before).
+    in_app_waiting = models.BooleanField(_("站内：待我审批"), default=True)
+    in_app_results = models.BooleanField(_("站内：结果通知"), default=True)
+    in_app_chasing = models.BooleanField(_("站内：催办与超期"), default=True)
+    in_app_signer = models.BooleanField(_("站内：加签"), default=True)
+    email_waiting = models.BooleanField(_("邮件：待我审批"), default=True)
+    email_results = models.BooleanField(_("邮件：结果通知"), default=True)
+    email_chasing = models.BooleanField(_("邮件：催办与超期"), default=True)
+    email_signer = models.BooleanField(_("邮件：加签"), default=True)
     last_digest_on = models.DateField(null=True, blank=True)
 
     class Meta:
@@ -78,3 +105,9 @@ class Preference(models.Model):
 
     def __str__(self) -> str:
         return str(self.user_id)
+
+    def wants_in_app(self, group: str | None) -> bool:
+        return group is None or getattr(self, f"in_app_{group}")
+
+    def wants_email(self, group: str | None) -> bool:
+        return self.email_enabled and (group is None or getattr(self, f"email_{group}"))

@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from notifications import messages
-from notifications.models import EmailMode, Notification, Preference
+from notifications.models import EmailMode, NoticeGroup, Notification, Preference
 from workflow.exceptions import InvalidInput
-from workflow.models import OutboxMessage
+from workflow.models import Decision, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +107,38 @@ def preference_of(user) -> Preference:
     return preference
 
 
+# Kinds that are not a stage's approval (those are `waiting` while the text goes on to a stage,
+# `results` once it is approved at the last).
+GROUP_OF_KIND = {
+    "submit": NoticeGroup.WAITING,
+    "return": NoticeGroup.RESULTS,
+    "reject": NoticeGroup.RESULTS,
+    "remind": NoticeGroup.CHASING,
+    "escalate": NoticeGroup.CHASING,
+    "urge": NoticeGroup.CHASING,
+    "add_signer": NoticeGroup.SIGNER,
+}
+# Withdrawing tells nobody; anything else not named is a stage's approval.
+_UNGROUPED = frozenset({"withdraw"})
+
+
+def group_of(kind: str, stage: str) -> str | None:
+    """Which preference group (NoticeGroup) a notice of `kind` belongs to; None for a kind
+    no preference covers (always delivered, as before preferences per kind)."""
+    if kind in GROUP_OF_KIND:
+        return GROUP_OF_KIND[kind]
+    if kind in _UNGROUPED:
+        return None
+    return NoticeGroup.WAITING if stage else NoticeGroup.RESULTS
+
+
+# The notices that ask their reader to act on the text at a stage: done with once they act.
+ASKING_TO_ACT = frozenset({NoticeGroup.WAITING, NoticeGroup.CHASING, NoticeGroup.SIGNER})
+
+
 def deliver(outbox_id: int) -> Notification | None:
-    """Turn one outbox row into its in-app notification, exactly once."""
+    """Turn one outbox row into its in-app notification, exactly once. Whether it shows in
+    the app and goes by e-mail is the recipient's preference for its kind, at delivery."""
     with transaction.atomic():
         message = (
             OutboxMessage.objects.select_for_update(of=("self",))
@@ -119,9 +149,19 @@ def deliver(outbox_id: int) -> Notification | None:
         if message is None or message.delivered_at is not None:
             return None  # unknown, or a redelivered task: delivered already
         preference = preference_of(message.recipient)
-        wants_email = bool(preference.email_enabled and message.recipient.email)
+        group = group_of(message.kind, message.stage)
+        # Delivered late (the broker was down), a request to act that the recipient has
+        # acted on meanwhile is done with already: read, and not e-mailed.
+        done = group in ASKING_TO_ACT and _acted_since(
+            message.recipient_id, message.text_id, message.created_at
+        )
+        wants_email = bool(preference.wants_email(group) and message.recipient.email) and not done
+        in_app = preference.wants_in_app(group)
         notification = Notification.objects.create(
             outbox=message,
+            in_app=in_app,
+            # Not shown in the app, or done with: never waiting to be read.
+            read_at=timezone.now() if done or not in_app else None,
             email_pending=wants_email,
             recipient_id=message.recipient_id,
             kind=message.kind,
@@ -136,6 +176,15 @@ def deliver(outbox_id: int) -> Notification | None:
     if wants_email and preference.email_mode == EmailMode.IMMEDIATE:
         send_email(notification.pk)
     return notification
+
+
+def _acted_since(user_id: int, text_id: int, since) -> bool:
+    """Did the user decide on the text (for themselves or for someone) since `since`?"""
+    return (
+        Decision.objects.filter(text_id=text_id, decided_at__gte=since)
+        .filter(Q(actor_id=user_id) | Q(on_behalf_of_id=user_id))
+        .exists()
+    )
 
 
 def send_email(notification_id: int) -> bool:
@@ -309,14 +358,63 @@ def mark_all_read(user) -> int:
     )
 
 
+def listed(user):
+    """The notifications a user sees in the app, newest first."""
+    return Notification.objects.filter(recipient=user, in_app=True).order_by("-created_at", "-id")
+
+
+def unread_count(user) -> int:
+    return Notification.objects.filter(recipient=user, in_app=True, read_at__isnull=True).count()
+
+
+def mark_acted(user_ids: Iterable[int], text_id: int, at) -> int:
+    """Someone acted on a text (a decision at its stage, for themselves or for whom they act):
+    the notices that asked them (or whom they act for) to act on it, delivered by then, are
+    done with and marked read. Returns how many."""
+    unread = Notification.objects.filter(
+        recipient_id__in=list(user_ids), text_id=text_id, read_at__isnull=True, created_at__lte=at
+    )
+    done = [
+        pk
+        for pk, kind, stage in unread.values_list("pk", "kind", "stage")
+        if group_of(kind, stage) in ASKING_TO_ACT
+    ]
+    if not done:
+        return 0
+    return Notification.objects.filter(pk__in=done, read_at__isnull=True).update(read_at=at)
+
+
+def decision_committed(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    """Receiver of post_save on `workflow.models.Decision`: once the action's transaction
+    commits, its actor's (and their principal's) waiting notices about the text are read."""
+    if not created:
+        return
+    people = {instance.actor_id, instance.on_behalf_of_id} - {None}
+    text_id, at = instance.text_id, instance.decided_at
+    transaction.on_commit(lambda: mark_acted(people, text_id, at), robust=True)
+
+
+PREFERENCE_GROUP_FIELDS = tuple(
+    f"{channel}_{group}" for group in NoticeGroup.values for channel in ("in_app", "email")
+)
+
+
+def set_language(user, language: str) -> Preference:
+    """The user chose their language (the header's switch): their pages from the next
+    sign-in on, and their e-mail."""
+    return update_preference(user, {"language": language})
+
+
 def update_preference(user, changes: dict[str, Any]) -> Preference:
-    """Change a user's e-mail preferences: email_enabled, email_mode, language."""
+    """Change a user's notification preferences: email_enabled, email_mode, language, and
+    per kind of notice in the app and by e-mail (PREFERENCE_GROUP_FIELDS)."""
     errors: dict[str, list[str]] = {}
     # Type first: a list or an object is no mode or language (and cannot be looked up).
     allowed = {
         "email_enabled": lambda v: isinstance(v, bool),
         "email_mode": lambda v: isinstance(v, str) and v in EmailMode.values,
         "language": lambda v: isinstance(v, str) and v in dict(settings.LANGUAGES),
+        **{name: (lambda v: isinstance(v, bool)) for name in PREFERENCE_GROUP_FIELDS},
     }
     for name, value in changes.items():
         check = allowed.get(name)
@@ -329,5 +427,7 @@ def update_preference(user, changes: dict[str, Any]) -> Preference:
     preference = preference_of(user)
     for name, value in changes.items():
         setattr(preference, name, value)
+    if "language" in changes:
+        preference.language_chosen = True
     preference.save()
     return preference

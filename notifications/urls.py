@@ -9,4 +9,6 @@ urlpatterns = [
     path("bell/", views.bell, name="notification-bell"),
     path("<int:pk>/read/", views.mark_read, name="notification-read"),
     path("preferences/", views.preferences, name="notification-preferences"),
+    path("language/", views.set_language, name="set-language"),
+    path("texts/<int:pk>/urge/", views.urge, name="text-urge"),
 ]

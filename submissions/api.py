@@ -129,14 +129,18 @@ class TextAction(GenericAPIView):
                 "action",
                 str,
                 OpenApiParameter.PATH,
-                description="submit, withdraw, return, reject, add_signer, or the approve "
-                "action of the text's current stage (e.g. dept_approve)",
+                description="submit, withdraw, return, reject, add_signer, urge (remind "
+                "the stage's reviewers, once a working day), or the approve action of the "
+                "text's current stage (e.g. dept_approve)",
             )
         ],
     )
     def post(self, request: Request, pk: int, action: str) -> Response:
         data = body_of(request)
-        if action == "add_signer":
+        if action == "urge":
+            # 催办: not a change of the text (no version), never among available_actions.
+            text = services.urge(actor=request.user, text_id=pk)
+        elif action == "add_signer":
             text = services.add_signer(
                 actor=request.user,
                 text_id=pk,

@@ -5,6 +5,7 @@ from django.urls import path
 
 from config.login import LoginView
 from submissions import views
+from submissions.views.approval_form import approval_form
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,6 +20,7 @@ urlpatterns = [
     path("texts/<int:pk>/act/", views.text_act, name="text-act"),
     path("texts/<int:pk>/add-signer/", views.text_add_signer, name="text-add-signer"),
     path("texts/<int:pk>/diff/", views.text_diff, name="text-diff"),
+    path("texts/<int:pk>/approval-form/", approval_form, name="text-approval-form"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/approve/", views.bulk_approve, name="bulk-approve"),
     path("delegations/", views.delegations, name="delegations"),

@@ -22,7 +22,7 @@ from workflow.models import AuditEvent, AuditVerification
 XSS = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 # The layout's own forms: the language switch and logout.
-LAYOUT_POSTS = {"/i18n/setlang/", "/accounts/logout/"}
+LAYOUT_POSTS = {"/notifications/language/", "/accounts/logout/"}
 # The audit page's one button: verify the log (it changes nothing but keeps the result).
 VERIFY_POST = "/audit/verify/"
 

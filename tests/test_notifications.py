@@ -288,12 +288,14 @@ def test_a_second_outbox_sweep_delivers_nothing_more(cast, django_capture_on_com
 
 @pytest.fixture
 def inbox(cast, acting):
-    """org_reviewer is told of two submits; org_drafter of one return."""
+    """org_reviewer is told of two submits; org_drafter of one return (by another reviewer
+    of org: acting marks the actor's own waiting notices read)."""
+    colleague = make_user("org_reviewer_2", Role.DEPT_REVIEWER, cast.org)
     first = cast.text(title="第一个项目")
     second = cast.text(title="第二个项目")
     acting(cast.org_drafter, first, "submit")
     acting(cast.org_drafter, second, "submit")
-    acting(cast.org_reviewer, second, "return", comment=REASON)
+    acting(colleague, second, "return", comment=REASON)
     return first, second
 
 

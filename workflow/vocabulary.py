@@ -27,6 +27,7 @@ EVENTS = {
     "revoke_text_access": gettext_lazy("取消共享"),
     "remind": gettext_lazy("到期提醒"),
     "escalate": gettext_lazy("逾期督办"),
+    "urge": gettext_lazy("催办"),
     "create_account": gettext_lazy("创建账户"),
     "change_account": gettext_lazy("变更账户"),
     "sign_in_failed": gettext_lazy("登录失败"),
@@ -108,6 +109,10 @@ REFUSALS = {
         "符合职责分离的只有 %(have)d 人），请先调整人员。"
     ),
     "already_signer": gettext_lazy("%(user)s 已是本阶段的审核人。"),
+    "may_not_urge": gettext_lazy("只有此文本的编制人可以催办。"),
+    "already_urged": gettext_lazy(
+        "本工作日已催办过此文本，每个工作日只能催办一次，请下一个工作日再催办。"
+    ),
     "stage_missing_in_target": gettext_lazy(
         "版本 %(version)s 没有这些文本所在的阶段，不能迁移：%(texts)s"
     ),

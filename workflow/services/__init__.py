@@ -8,7 +8,7 @@ raised again. Views, the API, the admin, the tasks and the management commands c
 these; nothing else writes `state`, decisions, revisions or audit events.
 
 One module a concern: accounts, actions, definitions (workflow versions), delegation,
-drafting, roles, sharing, deadlines, refused attempts, sign-ins.
+drafting, roles, sharing, deadlines, reminders (催办), refused attempts, sign-ins.
 """
 
 from workflow.services.accounts import change_account, create_account
@@ -24,6 +24,7 @@ from workflow.services.drafting import (
     edit_text,
     import_texts,
 )
+from workflow.services.reminders import urge
 from workflow.services.roles import grant_role, revoke_role
 from workflow.services.sharing import grant_text_access, revoke_text_access
 from workflow.services.signin import record_failed_sign_in
@@ -48,4 +49,5 @@ __all__ = [
     "revoke_text_access",
     "summarise_ended_windows",
     "sweep_deadlines",
+    "urge",
 ]
