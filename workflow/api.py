@@ -1,8 +1,6 @@
 """The user's own roles, the auditors' API, workflow versions and delegations (DESIGN.md,
 "HTTP API" and "Routing as data")."""
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 
@@ -21,6 +19,7 @@ from rest_framework.views import APIView
 
 from submissions.api import authority_of, body_of
 from workflow import audit, services
+from workflow.csv_export import stream_csv
 from workflow.exceptions import NotPermitted
 from workflow.models import AuditEvent, Delegation, Workflow, WorkflowVersion
 from workflow.selectors import audit_events
@@ -94,53 +93,29 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # Excel runs a cell that starts like a formula: make it plain text.
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 def _csv_rows(events: Iterator[AuditEvent]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def flush() -> str:
-        value = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate(0)
-        return value
-
-    # A byte-order mark, so that Excel opens the UTF-8 file with its Chinese intact.
-    yield "\ufeff"
-    writer.writerow(CSV_COLUMNS)
-    yield flush()
-    for event in events:
-        writer.writerow(
-            [
-                _cell(v)
-                for v in (
-                    event.pk,
-                    timezone.localtime(event.at).isoformat(),
-                    event.actor_name,
-                    event.action,
-                    event.outcome,
-                    event.text_id,
-                    event.department,
-                    event.from_state,
-                    event.to_state,
-                    event.revision,
-                    event.comment,
-                    json.dumps(event.changes, ensure_ascii=False, sort_keys=True),
-                    json.dumps(event.detail, ensure_ascii=False, sort_keys=True),
-                    event.stream,
-                    event.seq,
-                    event.hash,
-                )
-            ]
+    rows = (
+        (
+            event.pk,
+            timezone.localtime(event.at).isoformat(),
+            event.actor_name,
+            event.action,
+            event.outcome,
+            event.text_id,
+            event.department,
+            event.from_state,
+            event.to_state,
+            event.revision,
+            event.comment,
+            json.dumps(event.changes, ensure_ascii=False, sort_keys=True),
+            json.dumps(event.detail, ensure_ascii=False, sort_keys=True),
+            event.stream,
+            event.seq,
+            event.hash,
         )
-        yield flush()
+        for event in events
+    )
+    return stream_csv(CSV_COLUMNS, rows, chunk_rows=1)
 
 
 class AuditExportCsv(APIView):

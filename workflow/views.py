@@ -1,8 +1,6 @@
 """The auditors' pages: the searchable log (newest first) with its verification and its CSV
 for people, and one text's history with each change field by field."""
 
-import csv
-import io
 from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import Any
@@ -22,6 +20,7 @@ from submissions.api import authority_of
 from submissions.models import Department, ProjectText
 from submissions.sections import SECTIONS
 from workflow import audit
+from workflow.csv_export import stream_csv
 from workflow.exceptions import InvalidInput
 from workflow.machine import catalog_per_request
 from workflow.models import AuditEvent, Outcome
@@ -225,14 +224,6 @@ CSV_COLUMNS: tuple[tuple[Any, Callable[[EventView], Any]], ...] = (
 CSV_BATCH = 500
 
 
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # Excel runs a cell that starts like a formula: make it plain text.
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 def _csv_lines(events: Iterator[AuditEvent], language: str) -> Iterator[str]:
     # Streamed after the view returns: in the language of the request, whatever is active.
     with translation.override(language):
@@ -240,27 +231,17 @@ def _csv_lines(events: Iterator[AuditEvent], language: str) -> Iterator[str]:
 
 
 def _csv_body(events: Iterator[AuditEvent]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def flush() -> str:
-        value = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate(0)
-        return value
-
-    # A byte-order mark, so that Excel opens the UTF-8 file with its Chinese intact.
-    yield "\ufeff"
-    writer.writerow([str(header) for header, _value in CSV_COLUMNS])
-    yield flush()
     # Streamed after the request's middleware has finished: the workflow versions are read
     # once a batch, as a request reads them once.
     described = catalog_per_request(lambda batch: describe_events(batch))
-    while batch := list(islice(events, CSV_BATCH)):
-        # A batch at a time: a fixed number of queries for each, whatever the log holds.
-        for row in described(batch):
-            writer.writerow([_cell(value(row)) for _header, value in CSV_COLUMNS])
-        yield flush()
+
+    def rows() -> Iterator[list[object]]:
+        while batch := list(islice(events, CSV_BATCH)):
+            # A batch at a time: a fixed number of queries for each, whatever the log holds.
+            for row in described(batch):
+                yield [value(row) for _header, value in CSV_COLUMNS]
+
+    yield from stream_csv([header for header, _value in CSV_COLUMNS], rows(), chunk_rows=CSV_BATCH)
 
 
 @login_required
