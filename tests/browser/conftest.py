@@ -96,8 +96,18 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
     )
     context.set_default_timeout(TIMEOUT_MS)
     expect.set_options(timeout=TIMEOUT_MS)
-    # Nothing leaves the machine: a request to anything but the loopback live server is
-    # aborted, and fails the test (the pages load nothing from a CDN).
+    outside = guard_the_network(context)
+    try:
+        yield context
+    finally:
+        context.close()
+    if outside:
+        pytest.fail(f"the pages requested addresses off this machine: {outside}")
+
+
+def guard_the_network(context: BrowserContext) -> list[str]:
+    """Nothing leaves the machine: a request to anything but the loopback live server is
+    aborted and listed (the pages load nothing from a CDN); the caller fails on the list."""
     outside: list[str] = []
 
     def guard(route: Route) -> None:
@@ -109,29 +119,41 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
             route.abort()
 
     context.route("**/*", guard)
-    try:
-        yield context
-    finally:
-        context.close()
-    if outside:
-        pytest.fail(f"the pages requested addresses off this machine: {outside}")
+    return outside
+
+
+def watch_for_script_errors(page: Page) -> list[str]:
+    """The page's script errors (a CSP refusal, an exception in htmx, a stylesheet or
+    script that fails to load), listed as they happen. A page answered 400, 403, 404 or 409
+    on purpose is the test's own business: Chromium logs it as "Failed to load resource",
+    which is not listed for a document the page navigated to."""
+    errors: list[str] = []
+    refused_documents: set[str] = set()
+
+    def on_response(response: Any) -> None:
+        if response.request.resource_type == "document" and response.status >= 400:
+            refused_documents.add(response.url)
+
+    def on_console(message: Any) -> None:
+        if message.type != "error":
+            return
+        if message.text.startswith("Failed to load resource") and (
+            message.location.get("url") in refused_documents
+        ):
+            return
+        errors.append(f"console: {message.text} ({message.location.get('url')})")
+
+    page.on("response", on_response)
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
+    return errors
 
 
 @pytest.fixture
 def page(context: BrowserContext) -> Iterator[Page]:
-    """A page of the test's context. Script errors on it (a CSP refusal, an exception in
-    htmx) fail the test."""
+    """A page of the test's context; script errors on it fail the test."""
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
-    page.on(
-        "console",
-        lambda message: (
-            errors.append(f"console: {message.text} ({page.url})")
-            if message.type == "error"
-            else None
-        ),
-    )
+    errors = watch_for_script_errors(page)
     yield page
     if errors:
         pytest.fail("script errors on the pages:\n" + "\n".join(errors))
@@ -192,12 +214,12 @@ def people(transactional_db: None) -> People:
 
 
 def login(page: Page, live_server: Any, username: str, password: str) -> None:
-    """Log in through the form at /accounts/login/ and wait for the user's home page."""
+    """Log in through the form at /accounts/login/, in whatever language the page is (the
+    browser's), and wait for the user's page."""
     page.goto(f"{live_server.url}/accounts/login/")
-    expect(page.locator("h1")).to_have_text("登录")
     page.locator("input[name=username]").fill(username)
     page.locator("input[name=password]").fill(password)
-    page.get_by_role("button", name="登录", exact=True).click()
+    page.locator("form.login button[type=submit]").click()
     expect(page.locator("header.site .who")).to_have_text(username)
 
 
@@ -232,33 +254,9 @@ def any_page(request, browser: Browser) -> Iterator[Page]:
     context = open_context(
         browser, phone=variant.startswith("phone"), english=variant.endswith("en")
     )
-    outside: list[str] = []
-
-    def guard(route: Route) -> None:
-        url = route.request.url
-        if urlsplit(url).hostname in LOOPBACK or url.startswith(("data:", "blob:")):
-            route.continue_()
-        else:
-            outside.append(url)
-            route.abort()
-
-    context.route("**/*", guard)
+    outside = guard_the_network(context)
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
-
-    def on_console(message: Any) -> None:
-        # A page answered 404 or 403 on purpose is a test's own business; a stylesheet or
-        # script that fails to load is not.
-        if message.type != "error":
-            return
-        if message.text.startswith("Failed to load resource") and (
-            message.location.get("url") == page.url
-        ):
-            return
-        errors.append(f"console: {message.text} ({page.url})")
-
-    page.on("console", on_console)
+    errors = watch_for_script_errors(page)
     page.variant = variant  # type: ignore[attr-defined]
     try:
         yield page

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from submissions.models import ProjectText
 from tests.browser import checks
-from tests.browser.conftest import open_context
+from tests.browser.conftest import login, open_context
 from tests.factories import act, make_text
 from workflow import services
 
@@ -40,21 +40,12 @@ def history(people) -> ProjectText:
     return text
 
 
-def log_in(page: Page, live_server, username: str, password: str) -> None:
-    """Log in through the form in whatever language the browser asks for."""
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(password)
-    page.locator("form.login button[type=submit]").click()
-    expect(page.locator("header.site .who")).to_have_text(username)
-
-
 def test_the_audit_search_at_every_width_and_language(any_page, live_server, people):
     page = any_page
     variant = page.variant
     english = variant.endswith("en")
     text = history(people)
-    log_in(page, live_server, "auditor", people.password)
+    login(page, live_server, "auditor", people.password)
 
     page.goto(f"{live_server.url}/audit/")
 
@@ -91,7 +82,7 @@ def test_searching_by_title_words_user_and_action(browser, live_server, people):
     page = context.new_page()
     try:
         history(people)
-        log_in(page, live_server, "auditor", people.password)
+        login(page, live_server, "auditor", people.password)
         page.goto(f"{live_server.url}/audit/")
         search = page.locator("form.audit-search")
 
@@ -121,7 +112,7 @@ def test_the_change_view_on_a_phone(browser, live_server, people):
     page = context.new_page()
     try:
         text = history(people)
-        log_in(page, live_server, "auditor", people.password)
+        login(page, live_server, "auditor", people.password)
 
         page.goto(f"{live_server.url}/audit/texts/{text.pk}/")
 
@@ -146,7 +137,7 @@ def test_the_verify_button_shows_the_result_in_english(browser, live_server, peo
     page = context.new_page()
     try:
         history(people)
-        log_in(page, live_server, "auditor", people.password)
+        login(page, live_server, "auditor", people.password)
         page.goto(f"{live_server.url}/audit/")
         expect(page.locator("#verify")).to_contain_text("Not verified yet")
 
@@ -167,7 +158,7 @@ def test_a_non_auditor_sees_the_styled_403_and_no_audit_link(browser, live_serve
     context = open_context(browser)
     page = context.new_page()
     try:
-        log_in(page, live_server, "org_drafter", people.password)
+        login(page, live_server, "org_drafter", people.password)
         expect(page.locator("header.site nav").get_by_role("link", name="审计")).to_have_count(0)
 
         response = page.goto(f"{live_server.url}/audit/")

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
 
 from submissions.models import Department, ProjectText
 from submissions.sections import SECTION_FIELDS
 from tests.browser import checks
+from tests.browser.conftest import login
 from tests.factories import act, make_text
 from workflow.models import Decision
 
@@ -79,14 +80,6 @@ def pages_of(role: str, texts: Texts) -> list[tuple[str, str]]:
     return common + by_role[role]
 
 
-def log_in(page: Page, live_server, username: str, password: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(password)
-    page.locator("form.login button[type=submit]").click()
-    expect(page.locator("header.site .who")).to_have_text(username)
-
-
 def written_by_people() -> list[str]:
     """What users wrote, which stays Chinese on an English page: the texts, department
     names, reasons and comments."""
@@ -109,7 +102,7 @@ def chinese_not_written_by_people(page: Page) -> list[str]:
 @pytest.mark.parametrize("role", ["org_drafter", "org_reviewer", "auditor"])
 def test_every_page_is_accessible_and_fits(any_page: Page, live_server, people, texts, role):
     page = any_page
-    log_in(page, live_server, role, people.password)
+    login(page, live_server, role, people.password)
     problems: list[str] = []
     for name, path in pages_of(role, texts):
         page.goto(f"{live_server.url}{path}")

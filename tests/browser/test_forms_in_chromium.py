@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterator
-from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, Dialog, Page, Route, expect
+from playwright.sync_api import Dialog, Page, expect
 
 from tests.browser import checks
-from tests.browser.conftest import LOOPBACK, open_context
+from tests.browser.conftest import login
 from tests.factories import act, make_text
 from workflow import services
 
@@ -25,43 +22,6 @@ pytestmark = pytest.mark.postgres
 
 # A refused form is answered with its status (400, 409, 429) and the page again: Chromium
 # logs that status as a console error, which is what the form is expected to do.
-REFUSED_PAGE = re.compile(r"status of (400|409|429) \(")
-
-
-@pytest.fixture(params=["desktop-zh", "phone-zh", "desktop-en", "phone-en"])
-def form_page(request, browser: Browser) -> Iterator[Page]:
-    """Like conftest's `form_page`, at each width and in each language, but a page refused
-    with 400/409/429 is not a script error (every other console error still fails)."""
-    name = request.param
-    context = open_context(browser, phone=name.startswith("phone"), english=name.endswith("en"))
-
-    def guard(route: Route) -> None:
-        if urlsplit(route.request.url).hostname in LOOPBACK:
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    outside: list[str] = []
-    context.route("**/*", guard)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
-    page.on(
-        "console",
-        lambda m: (
-            errors.append(f"console: {m.text} ({page.url})")
-            if m.type == "error" and not REFUSED_PAGE.search(m.text)
-            else None
-        ),
-    )
-    page.variant = name  # type: ignore[attr-defined]
-    try:
-        yield page
-    finally:
-        context.close()
-    assert outside == [], f"the pages requested addresses off this machine: {outside}"
-    assert errors == [], "script errors on the pages:\n" + "\n".join(errors)
 
 
 def english(page: Page) -> bool:
@@ -80,20 +40,11 @@ def shot(page: Page, name: str, *, full_page: bool = True) -> None:
     checks.screenshot(page, name, full_page=full_page)
 
 
-def sign_in(page: Page, live_server: Any, username: str, password: str) -> None:
-    """Log in through the form, whatever the language of the page."""
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(password)
-    page.locator("form.login button[type=submit]").click()
-    expect(page.locator("header.site .who")).to_have_text(username)
-
-
 def test_the_error_summary_names_the_empty_sections_and_takes_the_focus(
-    form_page: Page, live_server, people, screenshots
+    any_page: Page, live_server, people, screenshots
 ):
-    page = form_page
-    sign_in(page, live_server, "org_drafter", people.password)
+    page = any_page
+    login(page, live_server, "org_drafter", people.password)
     page.goto(f"{live_server.url}/texts/new/")
     page.locator("#id_title").fill("新平县村级组织换届工作经费")
     page.locator("#id_amount").fill("1751800")
@@ -121,10 +72,10 @@ def test_the_error_summary_names_the_empty_sections_and_takes_the_focus(
 
 
 def test_the_amount_as_displayed_is_accepted_and_said_in_words(
-    form_page: Page, live_server, people, screenshots
+    any_page: Page, live_server, people, screenshots
 ):
-    page = form_page
-    sign_in(page, live_server, "org_drafter", people.password)
+    page = any_page
+    login(page, live_server, "org_drafter", people.password)
     page.goto(f"{live_server.url}/texts/new/")
     page.locator("#id_title").fill("新平县村级组织换届工作经费")
     amount = page.locator("#id_amount")
@@ -151,9 +102,9 @@ def test_the_amount_as_displayed_is_accepted_and_said_in_words(
     )
 
 
-def test_leaving_with_unsaved_changes_asks_first(form_page: Page, live_server, people):
-    page = form_page
-    sign_in(page, live_server, "org_drafter", people.password)
+def test_leaving_with_unsaved_changes_asks_first(any_page: Page, live_server, people):
+    page = any_page
+    login(page, live_server, "org_drafter", people.password)
     text = make_text(people["org_drafter"], people.org)
     page.goto(f"{live_server.url}/texts/{text.pk}/edit/")
     dialogs: list[str] = []
@@ -181,13 +132,13 @@ def test_leaving_with_unsaved_changes_asks_first(form_page: Page, live_server, p
 
 
 def test_the_edit_page_shows_the_return_reason_at_the_top(
-    form_page: Page, live_server, people, screenshots
+    any_page: Page, live_server, people, screenshots
 ):
-    page = form_page
+    page = any_page
     text = make_text(people["org_drafter"], people.org)
     act(people["org_drafter"], text, "submit")
     act(people["org_reviewer"], text, "return", comment="请写明实施的时间安排", section="plan")
-    sign_in(page, live_server, "org_drafter", people.password)
+    login(page, live_server, "org_drafter", people.password)
     page.goto(f"{live_server.url}/texts/{text.pk}/edit/")
 
     reason = page.locator(".reason-at-top")
@@ -204,8 +155,8 @@ def test_the_edit_page_shows_the_return_reason_at_the_top(
         checks.assert_no_horizontal_scroll(page)
 
 
-def test_the_login_page_is_accessible_and_fits_a_phone(form_page: Page, live_server, people):
-    page = form_page
+def test_the_login_page_is_accessible_and_fits_a_phone(any_page: Page, live_server, people):
+    page = any_page
     page.goto(f"{live_server.url}/accounts/login/")
     checks.assert_accessible(page)
     checks.assert_no_horizontal_scroll(page)
@@ -221,9 +172,9 @@ def test_the_login_page_is_accessible_and_fits_a_phone(form_page: Page, live_ser
 
 
 def test_the_delegations_page_is_accessible_and_revoking_asks_first(
-    form_page: Page, live_server, people
+    any_page: Page, live_server, people
 ):
-    page = form_page
+    page = any_page
     today = timezone.localdate()
     services.give_delegation(
         actor=people["org_reviewer"],
@@ -231,7 +182,7 @@ def test_the_delegations_page_is_accessible_and_revoking_asks_first(
         starts=today.isoformat(),
         ends=(today + datetime.timedelta(days=10)).isoformat(),
     )
-    sign_in(page, live_server, "org_reviewer", people.password)
+    login(page, live_server, "org_reviewer", people.password)
     page.goto(f"{live_server.url}/delegations/")
     checks.assert_accessible(page)
     checks.assert_no_horizontal_scroll(page)

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from submissions.models import ProjectText
 from tests.browser import checks
-from tests.browser.conftest import open_context
+from tests.browser.conftest import login, open_context
 from tests.conftest import PATH_TO
 from tests.factories import act, make_text
 from workflow.models import StageVisit
@@ -23,15 +23,6 @@ pytestmark = pytest.mark.postgres
 # Three texts awaiting final approval, totalling 4,731,300.00元.
 AMOUNTS = ("1751800.00", "1979500.00", "1000000.00")
 TOTAL = "4,731,300.00"
-
-
-def sign_in(page: Page, live_server, username: str, password: str) -> None:
-    """Log in through the form, in whichever language the browser asks for."""
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(password)
-    page.locator("form.login button[type=submit]").click()
-    expect(page.locator("header.site .who")).to_have_text(username)
 
 
 def text_in(people, state: str, **fields) -> ProjectText:
@@ -78,7 +69,7 @@ def test_the_reviewers_home_is_a_dashboard(any_page: Page, live_server, people):
         due_at=timezone.now() - timedelta(days=2)
     )
     text_in(people, "dept_review", title="刚送审的项目")
-    sign_in(page, live_server, "org_reviewer", people.password)
+    login(page, live_server, "org_reviewer", people.password)
 
     page.goto(f"{live_server.url}/")
 
@@ -95,7 +86,7 @@ def test_the_reviewers_home_is_a_dashboard(any_page: Page, live_server, people):
 
 def test_the_drafters_home_offers_new_and_import(any_page: Page, live_server, people):
     page = any_page
-    sign_in(page, live_server, "org_drafter", people.password)
+    login(page, live_server, "org_drafter", people.password)
     expect(page.locator(".dashboard-head a[href='/texts/new/']")).to_be_visible()
     expect(page.locator(".dashboard-head a[href='/texts/import/']")).to_be_visible()
     expect(page.locator(".dashboard-head a[href='/audit/']")).to_have_count(0)
@@ -106,7 +97,7 @@ def test_the_text_list_filters_counts_and_pages(any_page: Page, live_server, peo
     page = any_page
     many_drafts(people, 130)
     text_in(people, "dept_review", title="送审中的项目", fiscal_year=2026, amount="3000000.00")
-    sign_in(page, live_server, "org_drafter", people.password)
+    login(page, live_server, "org_drafter", people.password)
     page.goto(f"{live_server.url}/texts/")
 
     form = page.locator("form.list-filter")
@@ -142,7 +133,7 @@ def test_a_bad_amount_on_the_list_says_which_field(browser, live_server, people,
     context = open_context(browser, phone=phone, english=english)
     try:
         page = context.new_page()
-        sign_in(page, live_server, "org_drafter", people.password)
+        login(page, live_server, "org_drafter", people.password)
         page.goto(f"{live_server.url}/texts/?amount_max=lots")
         field = "Maximum amount" if english else "最高金额"
         expect(page.locator(".filter-errors")).to_contain_text(field)
@@ -164,7 +155,7 @@ def test_the_inbox_on_a_phone_is_cards_without_sideways_scrolling(
     context = open_context(browser, phone=True, english=english)
     try:
         page = context.new_page()
-        sign_in(page, live_server, "org_reviewer", people.password)
+        login(page, live_server, "org_reviewer", people.password)
         page.goto(f"{live_server.url}/inbox/")
         cards = page.locator("table.inbox tbody tr")
         expect(cards).to_have_count(3)
@@ -191,7 +182,7 @@ def test_bulk_approval_confirms_the_count_and_total_then_shows_the_result(
     context = open_context(browser, english=english)
     try:
         page = context.new_page()
-        sign_in(page, live_server, "approver", people.password)
+        login(page, live_server, "approver", people.password)
         page.goto(f"{live_server.url}/inbox/")
         verb = "Grant approval" if english else "批准"
         button = page.locator("form.bulk-approve button[name=bulk]")
@@ -236,7 +227,7 @@ def test_bulk_approval_with_nothing_ticked_is_refused_on_the_page(
     context = open_context(browser, phone=phone)
     try:
         page = context.new_page()
-        sign_in(page, live_server, "org_reviewer", people.password)
+        login(page, live_server, "org_reviewer", people.password)
         page.goto(f"{live_server.url}/inbox/")
 
         page.locator("form.bulk-approve button[name=bulk]").click()

@@ -6,29 +6,18 @@ it prints. Each page passes axe (no serious or critical violation).
 Screenshots: approval-form-{desktop,phone}-{zh,en}, notifications-*, preferences-*,
 text-print-zh."""
 
-from typing import Any
-
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from notifications.models import Preference
 from submissions.models import ProjectText
 from tests.browser import checks
-from tests.browser.conftest import open_context
+from tests.browser.conftest import login, open_context
 from tests.factories import act, make_text
 
 pytestmark = pytest.mark.postgres
 
 TITLE = "新平县村级组织换届工作经费"
-
-
-def sign_in(page: Page, live_server: Any, username: str, password: str) -> None:
-    """Sign in through the form, whatever language it is in."""
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(password)
-    page.locator("input[name=password]").press("Enter")
-    expect(page.locator("header.site .who")).to_have_text(username)
 
 
 def approved_text(people) -> ProjectText:
@@ -44,7 +33,7 @@ def approved_text(people) -> ProjectText:
 def test_the_approval_form_fits_every_screen_and_prints(any_page, live_server, people):
     page = any_page
     text = approved_text(people)
-    sign_in(page, live_server, "org_drafter", people.password)
+    login(page, live_server, "org_drafter", people.password)
 
     page.goto(f"{live_server.url}/texts/{text.pk}/approval-form/")
 
@@ -72,7 +61,7 @@ def test_the_approval_form_prints_without_the_page_around_it(browser: Browser, l
     context = open_context(browser)
     page = context.new_page()
     try:
-        sign_in(page, live_server, "org_drafter", people.password)
+        login(page, live_server, "org_drafter", people.password)
         page.goto(f"{live_server.url}/texts/{text.pk}/approval-form/")
 
         page.emulate_media(media="print")
@@ -93,7 +82,7 @@ def test_a_text_page_prints_its_sections_without_header_or_forms(
     context = open_context(browser)
     page = context.new_page()
     try:
-        sign_in(page, live_server, "org_reviewer", people.password)
+        login(page, live_server, "org_reviewer", people.password)
         page.goto(f"{live_server.url}/texts/{text.pk}/")
 
         page.emulate_media(media="print")
@@ -119,7 +108,7 @@ def test_the_notifications_list_marks_the_unread_and_fits_every_screen(
             make_text(people["org_drafter"], people.org, title=title),
             "submit",
         )
-    sign_in(page, live_server, "org_reviewer", people.password)
+    login(page, live_server, "org_reviewer", people.password)
 
     page.goto(f"{live_server.url}/notifications/")
 
@@ -139,7 +128,7 @@ def test_the_notifications_list_marks_the_unread_and_fits_every_screen(
 
 def test_the_preferences_fit_every_screen_and_save_choices_per_kind(any_page, live_server, people):
     page = any_page
-    sign_in(page, live_server, "org_reviewer", people.password)
+    login(page, live_server, "org_reviewer", people.password)
 
     page.goto(f"{live_server.url}/notifications/preferences/")
 
@@ -162,7 +151,7 @@ def test_the_header_switch_sets_the_language_for_the_next_sign_in(
     first = open_context(browser)
     page = first.new_page()
     try:
-        sign_in(page, live_server, "org_reviewer", people.password)
+        login(page, live_server, "org_reviewer", people.password)
         page.locator("header.site form.lang select").select_option("en")
         page.locator("header.site form.lang button").click()
         expect(page.locator("html")).to_have_attribute("lang", "en")
@@ -174,7 +163,7 @@ def test_the_header_switch_sets_the_language_for_the_next_sign_in(
     second = open_context(browser, phone=True)
     page = second.new_page()
     try:
-        sign_in(page, live_server, "org_reviewer", people.password)
+        login(page, live_server, "org_reviewer", people.password)
         expect(page.locator("html")).to_have_attribute("lang", "en")
         checks.assert_no_horizontal_scroll(page)
     finally:
@@ -189,7 +178,7 @@ def test_the_drafter_urges_from_the_text_page_with_a_confirmation(
     context = open_context(browser, phone=True)
     page = context.new_page()
     try:
-        sign_in(page, live_server, "org_drafter", people.password)
+        login(page, live_server, "org_drafter", people.password)
         page.goto(f"{live_server.url}/texts/{text.pk}/")
         tools = page.locator(".text-tools")
         expect(tools).to_be_visible()
