@@ -65,7 +65,7 @@ class NotificationList(GenericAPIView):
 
     @extend_schema(parameters=[OpenApiParameter("unread", bool, description="only unread")])
     def get(self, request: Request) -> Response:
-        notifications = services.listed(request.user).select_related("text")
+        notifications = services.listed(request.user).select_related("text", "text__route")
         if request.query_params.get("unread") in ("1", "true", "yes"):
             notifications = notifications.filter(read_at__isnull=True)
         page = self.paginate_queryset(notifications.order_by("-created_at", "-id"))

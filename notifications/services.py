@@ -254,7 +254,7 @@ def _send_digest(preference_id: int, now) -> int:
         pending = list(
             Notification.objects.select_for_update(of=("self",))
             .filter(recipient=preference.user, email_pending=True)
-            .select_related("text")
+            .select_related("text", "text__route")
             .order_by("created_at")
         )
         address = preference.user.email

@@ -33,7 +33,8 @@ def notification_list(request: HttpRequest) -> HttpResponse:
             if marked:
                 messages.success(request, _("已全部标为已读。"))
         return redirect("notifications")
-    notifications = services.listed(request.user).select_related("text")
+    # The text and its route: a sentence names the stage in the words of its version.
+    notifications = services.listed(request.user).select_related("text", "text__route")
     page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [
         {"notification": n, "sentence": sentence(n), "group": _group_label(n)}

@@ -12,8 +12,10 @@ from datetime import datetime, timedelta
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.db import connection
 from django.template.loader import render_to_string
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from notifications.models import Notification, Preference
@@ -746,3 +748,49 @@ def test_a_request_delivered_after_the_reviewer_acted_arrives_read_and_unmailed(
     notice = Notification.objects.get(recipient=cast.org_reviewer, kind="submit")
     assert notice.read_at is not None
     assert mail.outbox == []
+
+
+# --- What the notifications page costs --------------------------------------------------------
+
+
+def notices_for(user, text, count: int) -> None:
+    """`count` more notices (each with its outbox row) for `user` about `text`."""
+    rows = OutboxMessage.objects.bulk_create(
+        OutboxMessage(recipient=user, kind="submit", stage="dept_review", text=text)
+        for _ in range(count)
+    )
+    Notification.objects.bulk_create(
+        Notification(outbox=row, recipient=user, kind="submit", stage="dept_review", text=text)
+        for row in rows
+    )
+
+
+def page_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_the_notifications_page_costs_the_same_queries_with_2000_notices_as_with_10(cast, client):
+    text = cast.text()
+    client.force_login(cast.org_reviewer)
+    notices_for(cast.org_reviewer, text, 10)
+    page_queries(client, "/notifications/")
+    small = page_queries(client, "/notifications/")
+
+    notices_for(cast.org_reviewer, text, 1990)
+
+    assert page_queries(client, "/notifications/") == small
+
+
+def test_the_notifications_api_costs_the_same_queries_with_2000_notices_as_with_10(cast, client):
+    text = cast.text()
+    client.force_login(cast.org_reviewer)
+    notices_for(cast.org_reviewer, text, 10)
+    page_queries(client, "/api/v1/notifications/")
+    small = page_queries(client, "/api/v1/notifications/")
+
+    notices_for(cast.org_reviewer, text, 1990)
+
+    assert page_queries(client, "/api/v1/notifications/") == small
