@@ -301,6 +301,17 @@ def test_turning_a_kind_off_in_the_app_hides_it_but_keeps_its_email(cast, client
     assert len(mail.outbox) == 1
 
 
+def test_a_kind_turned_off_in_the_app_is_not_on_the_home_page_either(cast, client, acting):
+    set_preference(cast.org_reviewer, in_app_waiting=False)
+    text = cast.text(title=TITLE)
+
+    acting(cast.org_drafter, text, "submit")
+
+    client.force_login(cast.org_reviewer)
+    notices = client.get("/").context["notifications"]
+    assert notices == []
+
+
 def test_turning_a_kind_off_by_email_keeps_it_in_the_app(cast, acting):
     with_email(cast.org_reviewer)
     set_preference(cast.org_reviewer, email_waiting=False)

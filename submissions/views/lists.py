@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from notifications import services as notification_services
 from notifications.messages import sentence
-from notifications.models import Notification
 from submissions.api import authority_of
 from submissions.models import Department, ProjectText
 from submissions.views._common import (
@@ -104,7 +104,7 @@ def home(request: HttpRequest) -> HttpResponse:
     visible = selectors.text_list(authority, {})
     counts = state_counts(visible)
     notifications = list(
-        Notification.objects.filter(recipient=request.user).select_related("text", "text__route")[
+        notification_services.listed(request.user).select_related("text", "text__route")[
             :HOME_NOTIFICATIONS
         ]
     )
