@@ -783,25 +783,14 @@ def page_queries(client, url: str) -> int:
     return len(captured.captured_queries)
 
 
-def test_the_notifications_page_costs_the_same_queries_with_2000_notices_as_with_10(cast, client):
+@pytest.mark.parametrize("url", ["/notifications/", "/api/v1/notifications/", "/"])
+def test_a_list_of_notices_costs_the_same_queries_with_2000_notices_as_with_10(cast, client, url):
     text = cast.text()
     client.force_login(cast.org_reviewer)
     notices_for(cast.org_reviewer, text, 10)
-    page_queries(client, "/notifications/")
-    small = page_queries(client, "/notifications/")
+    page_queries(client, url)
+    small = page_queries(client, url)
 
     notices_for(cast.org_reviewer, text, 1990)
 
-    assert page_queries(client, "/notifications/") == small
-
-
-def test_the_notifications_api_costs_the_same_queries_with_2000_notices_as_with_10(cast, client):
-    text = cast.text()
-    client.force_login(cast.org_reviewer)
-    notices_for(cast.org_reviewer, text, 10)
-    page_queries(client, "/api/v1/notifications/")
-    small = page_queries(client, "/api/v1/notifications/")
-
-    notices_for(cast.org_reviewer, text, 1990)
-
-    assert page_queries(client, "/api/v1/notifications/") == small
+    assert page_queries(client, url) == small
