@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from notifications.models import Notification
 from submissions.lifecycle import FixedAction
-from workflow.machine import catalog
+from workflow.machine import catalog, version_of
 
 # Fixed actions and events; a stage's approval (any approve action) is `_approved`.
 SENTENCES = {
@@ -30,8 +30,7 @@ def _stage_name(notification: Notification) -> str:
     code = notification.stage
     if not code:
         return ""
-    version_id = getattr(getattr(notification.text, "route", None), "version_id", None)
-    return _(catalog().stage_name(code, version_id))
+    return _(catalog().stage_name(code, version_of(notification.text)))
 
 
 def _template(notification: Notification):

@@ -301,3 +301,21 @@ def forget_machines() -> None:
     (a test database may also reuse an id that a rolled-back version had)."""
     _machine.cache_clear()
     _request_catalog.set(None)
+
+
+def version_of(text: Any) -> int | None:
+    """The workflow version a text is pinned to (its route), None before its first submit."""
+    from django.core.exceptions import ObjectDoesNotExist
+
+    try:
+        return text.route.version_id
+    except ObjectDoesNotExist:
+        return None
+
+
+def machine_of(text: Any) -> Machine:
+    """The machine of the version the text follows or last followed; for a text never
+    submitted, the current one."""
+    version_id = version_of(text)
+    known = catalog()
+    return known.machine(version_id) if version_id else known.current

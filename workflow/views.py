@@ -22,7 +22,7 @@ from submissions.sections import SECTIONS
 from workflow import audit
 from workflow.csv_export import stream_csv
 from workflow.exceptions import InvalidInput
-from workflow.machine import catalog_per_request
+from workflow.machine import catalog_per_request, version_of
 from workflow.models import AuditEvent, Outcome
 from workflow.permissions import Scope
 from workflow.selectors import (
@@ -136,10 +136,9 @@ def audit_text_history(request: HttpRequest, pk: int) -> HttpResponse:
     if text is None or not scope.covers(text.department_id):
         raise Http404
     page = Paginator(text_history_newest_first(text), PAGE_SIZE).get_page(request.GET.get("page"))
-    route = getattr(text, "route", None)
     context = {
         "text": text,
-        "state": state_label(text.state, route.version_id if route else None),
+        "state": state_label(text.state, version_of(text)),
         "sections": [
             (str(ProjectText._meta.get_field(name).verbose_name), getattr(text, name))
             for name, _label in SECTIONS

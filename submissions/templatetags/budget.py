@@ -3,13 +3,13 @@
 from decimal import Decimal
 
 from django import template
-from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext as _
 
 from submissions import content
 from submissions.content import SECTION_FIELDS
 from submissions.lifecycle import FIXED_STATES
 from workflow import vocabulary
+from workflow.machine import version_of
 from workflow.models import Outcome
 
 register = template.Library()
@@ -47,11 +47,7 @@ def text_state(text) -> str:
     """A text's state, named in the words of the workflow version it follows."""
     if text.state in FIXED_STATES:
         return vocabulary.state_label(text.state)
-    try:
-        version_id = text.route.version_id
-    except ObjectDoesNotExist:
-        version_id = None
-    return vocabulary.state_label(text.state, version_id)
+    return vocabulary.state_label(text.state, version_of(text))
 
 
 @register.filter

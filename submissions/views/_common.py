@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import pgettext_lazy
@@ -11,7 +10,7 @@ from submissions.lifecycle import FixedAction
 from submissions.models import Department, ProjectText
 from workflow import selectors
 from workflow.exceptions import NotVisible, WorkflowError
-from workflow.machine import catalog
+from workflow.machine import catalog, version_of
 from workflow.permissions import Authority
 from workflow.states import Role
 
@@ -39,13 +38,6 @@ def button_label(action: str, text: ProjectText) -> str:
         return BUTTON_LABELS[action]
     machine = catalog().machine(version_of(text)) if version_of(text) else catalog().current
     return FINAL_LABEL if machine.approves_finally(action) else PASS_LABEL
-
-
-def version_of(text: ProjectText) -> int | None:
-    try:
-        return text.route.version_id
-    except ObjectDoesNotExist:
-        return None
 
 
 def status_of(error: WorkflowError) -> int:

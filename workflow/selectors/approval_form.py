@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 
 from submissions.lifecycle import FixedAction
 from submissions.models import ProjectText
-from workflow.machine import Machine, catalog, machine_for
-from workflow.models import Decision, Route
+from workflow.machine import Machine, machine_of
+from workflow.models import Decision
 from workflow.policy import action_label
 from workflow.vocabulary import state_label
 
@@ -30,14 +30,6 @@ class StageRow:
     name: str
     applies: bool
     signatures: list[Signature] = field(default_factory=list)
-
-
-def _machine_of(text: ProjectText) -> Machine:
-    """The workflow version the text's latest review followed (the current one before any)."""
-    try:
-        return machine_for(text.route.version_id)
-    except Route.DoesNotExist:
-        return catalog().current
 
 
 def _person(user: Any) -> str:
@@ -70,7 +62,7 @@ def _form_name(name: str) -> str:
 def stage_rows(text: ProjectText) -> list[StageRow]:
     """One row per stage of the text's workflow, with the decisions taken there on the
     latest revision (none for a stage not reached)."""
-    machine = _machine_of(text)
+    machine = machine_of(text)
     decisions = (
         Decision.objects.filter(text=text, revision__number=text.revision)
         .select_related("actor", "on_behalf_of")

@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from submissions.lifecycle import FixedAction, FixedState
 from submissions.models import ProjectText, Revision
 from workflow.definitions import StageSpec
-from workflow.machine import Machine, catalog
+from workflow.machine import Machine, machine_of
 from workflow.models import AuditEvent, Decision, Delegation, Outcome, StageVisit
 from workflow.policy import ENDING_ACTIONS, TextFacts, progress, waiting_people
 from workflow.vocabulary import role_label, state_label
@@ -94,14 +93,6 @@ def _name(user: Any) -> str:
     if user is None:
         return ""
     return user.get_full_name() or user.get_username()
-
-
-def _machine_of(text: ProjectText) -> Machine:
-    """The version the text follows (or last followed); a never-submitted draft: the current."""
-    try:
-        return catalog().machine(text.route.version_id)
-    except ObjectDoesNotExist:
-        return catalog().current
 
 
 def _kind(state: str) -> str:
@@ -185,7 +176,7 @@ def stage_bar(text: ProjectText, facts: TextFacts | None = None) -> StageBar:
     or where it was returned or rejected; who acted at each and when, whom the current
     one waits for and by when. `facts` if the caller has them already."""
     facts = facts or TextFacts.of(text)
-    machine = _machine_of(text)
+    machine = machine_of(text)
     state = text.state
     amount = Decimal(text.amount or 0)
     revision: Revision | None = None

@@ -6,7 +6,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +15,7 @@ from submissions.lifecycle import EDITABLE_STATES, FIXED_STATES, FixedAction
 from submissions.models import ProjectText, Revision
 from submissions.text_rules import whole_number
 from workflow.exceptions import InvalidInput, NotVisible
-from workflow.machine import catalog
+from workflow.machine import catalog, version_of
 from workflow.models import Decision, StageVisit
 from workflow.permissions import Authority
 from workflow.policy import visible_texts, waiting_for
@@ -223,7 +222,7 @@ def whereabouts(
     )
     found = {}
     for text in texts:
-        version_id = _route_version(text)
+        version_id = version_of(text)
         roles: tuple[str, ...] = ()
         if text.state in EDITABLE_STATES:
             roles = ("drafter",)
@@ -237,13 +236,6 @@ def whereabouts(
             text.state, version_id, roles, due_at, bool(due_at and due_at < now)
         )
     return found
-
-
-def _route_version(text: ProjectText) -> int | None:
-    try:
-        return text.route.version_id
-    except ObjectDoesNotExist:
-        return None
 
 
 @dataclass(frozen=True)
