@@ -1,5 +1,7 @@
 """Decisions reviewers take, and the append-only, hash-chained audit log."""
 
+from datetime import date
+
 import pgtrigger
 from django.conf import settings
 from django.db import models
@@ -369,6 +371,12 @@ class Route(models.Model):
         return f"{self.text_id} → {self.version_id}"
 
 
+class DelegationQuerySet(models.QuerySet):
+    def active(self, on: date) -> "DelegationQuerySet":
+        """The delegations in force on the day `on` (not revoked; both ends inclusive)."""
+        return self.filter(revoked_at__isnull=True, starts__lte=on, ends__gte=on)
+
+
 class Delegation(models.Model):
     """委托: `delegate` may act for `delegator` in `roles` from `starts` to `ends` inclusive."""
 
@@ -387,6 +395,8 @@ class Delegation(models.Model):
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
+
+    objects = DelegationQuerySet.as_manager()
 
     class Meta:
         db_table = "workflow_delegation"

@@ -229,13 +229,9 @@ class Authority:
 
 def _mandates(user: AbstractBaseUser, today: date) -> tuple[Mandate, ...]:
     delegations = list(
-        Delegation.objects.filter(
-            delegate=user,
-            revoked_at__isnull=True,
-            starts__lte=today,
-            ends__gte=today,
-            delegator__is_active=True,
-        ).select_related("delegator")
+        Delegation.objects.active(today)
+        .filter(delegate=user, delegator__is_active=True)
+        .select_related("delegator")
     )
     if not delegations:
         return ()
@@ -285,13 +281,11 @@ def delegates_of(principal_ids: set[int], roles: set[str], on: date | None = Non
         return set()
     today = on or timezone.localdate()
     found = set()
-    for delegate_id, delegated in Delegation.objects.filter(
-        delegator_id__in=principal_ids,
-        revoked_at__isnull=True,
-        starts__lte=today,
-        ends__gte=today,
-        delegate__is_active=True,
-    ).values_list("delegate_id", "roles"):
+    for delegate_id, delegated in (
+        Delegation.objects.active(today)
+        .filter(delegator_id__in=principal_ids, delegate__is_active=True)
+        .values_list("delegate_id", "roles")
+    ):
         if roles & set(delegated):
             found.add(delegate_id)
     return found

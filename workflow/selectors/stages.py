@@ -130,16 +130,16 @@ def _waiting(stage: StageSpec, text: ProjectText, facts: TextFacts) -> list[Pers
     people = waiting_people(stage, text, facts)
     if not people:
         return []
-    today = timezone.localdate()
+    roles = {lane.role for lane in stage.lanes}
     acting_for: dict[int, list[str]] = {}
-    for delegation in Delegation.objects.filter(
-        delegate_id__in=people,
-        delegator_id__in=people,
-        revoked_at__isnull=True,
-        starts__lte=today,
-        ends__gte=today,
-    ).select_related("delegator"):
-        acting_for.setdefault(delegation.delegate_id, []).append(_name(delegation.delegator))
+    for delegation in (
+        Delegation.objects.active(timezone.localdate())
+        .filter(delegate_id__in=people, delegator_id__in=people)
+        .select_related("delegator")
+    ):
+        # Only a delegation of a role this stage asks for makes its delegate act "代 Y" here.
+        if roles & set(delegation.roles):
+            acting_for.setdefault(delegation.delegate_id, []).append(_name(delegation.delegator))
     users = get_user_model().objects.filter(pk__in=people).order_by("username")
     found = []
     for user in users:
