@@ -245,6 +245,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# --- Project texts -------------------------------------------------------------------------
+
+# The county's format of a project code (项目编码), a regular expression the whole code must
+# match; unique per department and budget year. The default takes letters, digits and
+# hyphens, as the 预算管理一体化 systems' codes are written.
+PROJECT_CODE_PATTERN = os.environ.get("PROJECT_CODE_PATTERN", r"[0-9A-Za-z][0-9A-Za-z-]{0,39}")
+
 # --- Limits ---------------------------------------------------------------------------------
 
 # A request body larger than this is refused with 413 before it is read.

@@ -10,7 +10,7 @@ stays as strict as it was. The importer finds amounts in prose with the same pie
 
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
@@ -34,6 +34,10 @@ _FULL_WIDTH.update({"，": ",", "．": ".", "。": ".", "\u3000": " ", "－": "-
 _WIDTH = str.maketrans(_FULL_WIDTH)
 # The example a refusal shows, as the pages write amounts.
 EXAMPLE = "1,751,800.00"
+
+
+# An amount as prose writes it, with its unit: "1,751,800.00元", "175.18万元".
+IN_PROSE = re.compile(rf"(?<![\d.,_])({INTEGER})({FRACTION})?\s*({UNIT})")
 
 
 class AmountError(ValueError):
@@ -83,6 +87,17 @@ def parse_amount(value: str, *, typed: bool = False) -> Decimal:
     if amount is None:
         raise AmountError(_("金额整数部分最多 %(n)d 位。") % {"n": INTEGER_DIGITS})
     return to_cents(amount)
+
+
+def amounts_in(prose: str) -> list[tuple[str, Decimal]]:
+    """Every amount `prose` states, as written and in yuan rounded to the cent; amounts
+    beyond the column's size are left out."""
+    found = []
+    for match in IN_PROSE.finditer(prose):
+        value = in_yuan(*match.groups())
+        if value is not None:
+            found.append((match.group(0), value.quantize(CENT, rounding=ROUND_HALF_UP)))
+    return found
 
 
 def to_cents(amount: Decimal) -> Decimal:

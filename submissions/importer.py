@@ -10,6 +10,7 @@ upload limit admits must take bounded time and memory (``ImportLimits``).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import zipfile
 import zlib
@@ -17,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from io import BytesIO
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import docx
 from django.conf import settings
@@ -28,7 +29,7 @@ from lxml import etree
 
 from submissions import amounts
 from submissions.errors import TooLarge
-from submissions.sections import FUNDING_INDEX, NUMERALS, SECTIONS
+from submissions.sections import FUNDING_INDEX, NUMERALS, SECTION_FIELDS, SECTIONS
 
 MAX_INTEGER_DIGITS = amounts.INTEGER_DIGITS  # the database column's digits before the point
 
@@ -54,7 +55,7 @@ _EXTRA_HEADING = re.compile(
 # `\d` so that a match never starts inside a longer number of any script.
 _YEAR = re.compile(r"(?<!\d)([0-9]{4})\s*年")
 # How an amount is written (comma-grouped or plain, its units) is `submissions.amounts`'.
-_AMOUNT = re.compile(rf"(?<![\d.,_])({amounts.INTEGER})({amounts.FRACTION})?\s*({amounts.UNIT})")
+_AMOUNT = amounts.IN_PROSE
 _SHOWN_CHARS = 30  # of a line quoted in an error message
 
 
@@ -86,6 +87,13 @@ class ParsedText:
     outcomes: str
     amount: Decimal
     first_line: int
+    # Everything else a file gave (project data, targets, tables), as the API would take it.
+    structured: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def values(self) -> dict[str, Any]:
+        """The content to create the draft from, for `submissions.content.clean_content`."""
+        prose = {name: getattr(self, name) for name in (*SECTION_FIELDS, "amount", "fiscal_year")}
+        return {**prose, **self.structured}
 
 
 def heading_label(index: int) -> str:

@@ -44,8 +44,22 @@ class Department(models.Model):
         return self.name
 
 
+class Category(models.TextChoices):
+    """项目类别 of a project expenditure (预算管理一体化's classification)."""
+
+    OTHER_OPERATING = "other_operating", _("其他运转类")
+    SPECIFIC_PURPOSE = "specific_purpose", _("特定目标类")
+
+
+class Novelty(models.TextChoices):
+    NEW = "new", _("新增")
+    CONTINUING = "continuing", _("延续")
+
+
 class TextContent(models.Model):
-    """The eight sections and the amount: what a drafter writes and a revision freezes."""
+    """What a drafter writes and a revision freezes: the eight sections and the amount, the
+    project data beside them, the performance targets, and the tables of `submissions.tables`
+    (each a JSON list of rows in the canonical form that module describes)."""
 
     title = models.CharField(_("项目名称"), max_length=200)
     basis = models.TextField(_("立项依据"), blank=True)
@@ -63,6 +77,25 @@ class TextContent(models.Model):
     plan = models.TextField(_("项目实施计划"), blank=True)
     outcomes = models.TextField(_("项目实施成效"), blank=True)
     fiscal_year = models.PositiveSmallIntegerField(_("预算年度"))
+
+    # 项目信息
+    project_code = models.CharField(_("项目编码"), max_length=40, blank=True)
+    category = models.CharField(_("项目类别"), max_length=20, blank=True, choices=Category.choices)
+    novelty = models.CharField(_("新增或延续"), max_length=12, blank=True, choices=Novelty.choices)
+    start_date = models.DateField(_("开始日期"), null=True, blank=True)
+    end_date = models.DateField(_("结束日期"), null=True, blank=True)
+    contact_person = models.CharField(_("项目负责人"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    for_publication = models.BooleanField(_("拟公开"), default=False)
+    # 绩效目标: the prose targets beside the indicator table
+    target_overall = models.TextField(_("总体目标（长期）"), blank=True)
+    target_annual = models.TextField(_("年度目标"), blank=True)
+    # The tables (submissions.tables)
+    basis_documents = models.JSONField(_("立项依据文件"), default=list, blank=True)
+    breakdown = models.JSONField(_("资金明细"), default=list, blank=True)
+    yearly_amounts = models.JSONField(_("分年度资金"), default=list, blank=True)
+    indicators = models.JSONField(_("绩效指标"), default=list, blank=True)
+    milestones = models.JSONField(_("实施计划（里程碑）"), default=list, blank=True)
 
     class Meta:
         abstract = True
@@ -96,6 +129,14 @@ class ProjectText(TextContent):
         indexes = [
             models.Index(fields=["department", "state"]),
             models.Index(fields=["state", "entered_state_at"]),
+        ]
+        constraints = [
+            # A project code names one project of a department in a budget year.
+            models.UniqueConstraint(
+                fields=["department", "fiscal_year", "project_code"],
+                condition=~models.Q(project_code=""),
+                name="one_project_code_per_department_year",
+            )
         ]
 
     def __str__(self) -> str:

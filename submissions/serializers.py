@@ -1,14 +1,26 @@
 """How texts, revisions and audit events look in JSON. Output only: input is checked by the
 workflow service, so that its rules hold for the API, the pages and the commands alike."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from submissions.models import AMOUNT_MAX_DIGITS, AMOUNT_PLACES, Department, ProjectText, Revision
-from submissions.sections import READING_ORDER
+from submissions.checks import CODES, content_of, warnings_for
+from submissions.models import (
+    AMOUNT_MAX_DIGITS,
+    AMOUNT_PLACES,
+    Category,
+    Department,
+    Novelty,
+    ProjectText,
+    Revision,
+)
+from submissions.sections import READING_ORDER, STRUCTURED_FIELDS
 from submissions.templatetags.budget import text_state
 from workflow.models import Decision
 
 SECTION_OUTPUT = READING_ORDER
+# The prose, then the project data, targets and tables (DESIGN.md additions in README).
+CONTENT_OUTPUT = (*READING_ORDER, *STRUCTURED_FIELDS)
 
 
 class DepartmentSerializer(serializers.ModelSerializer):
@@ -35,7 +47,7 @@ class TextSerializer(serializers.ModelSerializer):
             "id",
             "department",
             "department_name",
-            *SECTION_OUTPUT,
+            *CONTENT_OUTPUT,
             "state",
             "state_display",
             "version",
@@ -48,13 +60,25 @@ class TextSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class CheckSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=[(code, code) for code in CODES])
+    message = serializers.CharField()
+    places = serializers.ListField(child=serializers.CharField())
+
+
 class TextDetailSerializer(TextSerializer):
     available_actions = serializers.SerializerMethodField()
     stage_progress = serializers.SerializerMethodField()
+    checks = serializers.SerializerMethodField()
 
     class Meta(TextSerializer.Meta):
-        fields = [*TextSerializer.Meta.fields, "available_actions", "stage_progress"]
+        fields = [*TextSerializer.Meta.fields, "available_actions", "stage_progress", "checks"]
         read_only_fields = fields
+
+    @extend_schema_field(CheckSerializer(many=True))
+    def get_checks(self, text: ProjectText) -> list[dict]:
+        """The consistency warnings (submissions.checks) for the text as it stands."""
+        return [warning.as_json() for warning in warnings_for(content_of(text))]
 
     def get_available_actions(self, text: ProjectText) -> list[str]:
         return self.context["available_actions"]
@@ -78,6 +102,26 @@ class TextWriteSerializer(serializers.Serializer):
     plan = serializers.CharField(required=False)
     outcomes = serializers.CharField(required=False)
     fiscal_year = serializers.IntegerField(required=False)
+    project_code = serializers.CharField(required=False, allow_blank=True)
+    category = serializers.ChoiceField(choices=Category.choices, required=False, allow_blank=True)
+    novelty = serializers.ChoiceField(choices=Novelty.choices, required=False, allow_blank=True)
+    start_date = serializers.DateField(required=False, allow_null=True)
+    end_date = serializers.DateField(required=False, allow_null=True)
+    contact_person = serializers.CharField(required=False, allow_blank=True)
+    contact_phone = serializers.CharField(required=False, allow_blank=True)
+    for_publication = serializers.BooleanField(required=False)
+    target_overall = serializers.CharField(required=False, allow_blank=True)
+    target_annual = serializers.CharField(required=False, allow_blank=True)
+    basis_documents = serializers.ListField(child=serializers.DictField(), required=False)
+    breakdown = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="rows of item, amount, basis, source; the amount becomes their total "
+        "when the body carries no amount",
+    )
+    yearly_amounts = serializers.ListField(child=serializers.DictField(), required=False)
+    indicators = serializers.ListField(child=serializers.DictField(), required=False)
+    milestones = serializers.ListField(child=serializers.DictField(), required=False)
 
 
 class ActionSerializer(serializers.Serializer):
@@ -117,4 +161,4 @@ class RevisionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Revision
-        fields = ["number", *SECTION_OUTPUT, "submitted_by", "submitted_at", "decisions"]
+        fields = ["number", *CONTENT_OUTPUT, "submitted_by", "submitted_at", "decisions"]

@@ -19,6 +19,8 @@ import yaml
 from django.utils.translation import gettext as _
 
 from submissions.lifecycle import FIXED_ACTIONS, FIXED_STATES
+from submissions.models import Category
+from submissions.tables import BY_FIELD, REQUIRABLE
 from workflow.exceptions import InvalidInput
 from workflow.states import BUILTIN_ROLE_SCOPES, REVIEW_ROLES
 
@@ -76,20 +78,46 @@ class StageSpec:
 
 
 @dataclass(frozen=True)
+class Requirement:
+    """A table a text must have before it is submitted (`submit_requires`): for every text,
+    or only for those of the listed categories (绩效目标表 for 特定目标类)."""
+
+    table: str
+    categories: tuple[str, ...] = ()
+
+    def applies(self, category: str) -> bool:
+        return not self.categories or category in self.categories
+
+    def as_document(self) -> dict[str, Any]:
+        if not self.categories:
+            return {"table": self.table}
+        return {"table": self.table, "when": {"category": list(self.categories)}}
+
+
+@dataclass(frozen=True)
 class Definition:
     code: str
     name: str
     stages: tuple[StageSpec, ...]
     roles: tuple[RoleSpec, ...] = field(default=())
+    submit_requires: tuple[Requirement, ...] = field(default=())
+
+    def required_tables(self, category: str) -> tuple[str, ...]:
+        """The tables a text of this category must have before it is submitted."""
+        return tuple(r.table for r in self.submit_requires if r.applies(category))
 
     def as_document(self) -> dict[str, Any]:
-        """The canonical JSON form: what is stored, served and compared."""
-        return {
+        """The canonical JSON form: what is stored, served and compared. A document with
+        no `submit_requires` has none of it, as before the key existed."""
+        document: dict[str, Any] = {
             "code": self.code,
             "name": self.name,
             "roles": [{"code": r.code, "name": r.name, "scope": r.scope} for r in self.roles],
             "stages": [stage.as_document() for stage in self.stages],
         }
+        if self.submit_requires:
+            document["submit_requires"] = [r.as_document() for r in self.submit_requires]
+        return document
 
 
 class DocumentError(InvalidInput):
@@ -168,7 +196,7 @@ def validate(
     problems = _Problems(lines or {})
     if not isinstance(data, dict):
         raise DocumentError({"document": [_("应为一个映射（code、name、roles、stages）。")]})
-    _unknown_keys(problems, "", data, {"code", "name", "roles", "stages"})
+    _unknown_keys(problems, "", data, {"code", "name", "roles", "stages", "submit_requires"})
     code = data.get("code")
     if not isinstance(code, str) or not WORKFLOW_CODE.match(code):
         problems.add("code", _("应为小写字母开头的代码，如 budget-text。"))
@@ -178,9 +206,52 @@ def validate(
     usable.update(known_roles or {})
     usable.update({role.code: role.scope for role in roles})
     stages = _stages(problems, data.get("stages"), usable)
+    requires = _requirements(problems, data.get("submit_requires"))
     if problems.errors:
         raise DocumentError(problems.errors)
-    return Definition(code=code, name=name, stages=tuple(stages), roles=tuple(roles))
+    return Definition(
+        code=code, name=name, stages=tuple(stages), roles=tuple(roles), submit_requires=requires
+    )
+
+
+def _requirements(problems: _Problems, value: Any) -> tuple[Requirement, ...]:
+    """`submit_requires: [{table: indicators, when: {category: [specific_purpose]}}, ...]`"""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        problems.add("submit_requires", _("应为列表。"))
+        return ()
+    tables = ", ".join(f"{name}（{BY_FIELD[name].label}）" for name in REQUIRABLE)
+    categories = ", ".join(f"{code}（{label}）" for code, label in Category.choices)
+    found: list[Requirement] = []
+    for index, item in enumerate(value):
+        path = f"submit_requires[{index}]"
+        if not isinstance(item, dict):
+            problems.add(path, _("应为映射（table、when）。"))
+            continue
+        _unknown_keys(problems, path, item, {"table", "when"})
+        table = item.get("table")
+        if table not in REQUIRABLE:
+            problems.add(f"{path}.table", _("应为以下之一：%(names)s。") % {"names": tables})
+            continue
+        when = item.get("when")
+        if when is None:
+            found.append(Requirement(table))
+            continue
+        listed = (
+            when.get("category") if isinstance(when, dict) and set(when) == {"category"} else None
+        )
+        if isinstance(listed, str):
+            listed = [listed]
+        valid = {code for code, _label in Category.choices}
+        if not isinstance(listed, list) or not listed or not all(c in valid for c in listed):
+            problems.add(
+                f"{path}.when",
+                _("只支持 {category: [类别代码]}；类别：%(names)s。") % {"names": categories},
+            )
+            continue
+        found.append(Requirement(table, tuple(dict.fromkeys(listed))))
+    return tuple(found)
 
 
 def _unknown_keys(problems: _Problems, path: str, data: dict, allowed: set[str]) -> None:

@@ -15,7 +15,7 @@ from functools import cached_property, lru_cache
 from typing import Any
 
 from submissions.lifecycle import FixedAction, FixedState
-from workflow.definitions import Definition, LaneSpec, RoleSpec, StageSpec
+from workflow.definitions import Definition, LaneSpec, Requirement, RoleSpec, StageSpec
 
 BUILTIN_CODE = "budget-text"
 
@@ -41,7 +41,11 @@ def definition_from_document(document: dict) -> Definition:
             )
         )
     roles = tuple(RoleSpec(r["code"], r["name"], r["scope"]) for r in document.get("roles", ()))
-    return Definition(document["code"], document["name"], tuple(stages), roles)
+    requires = tuple(
+        Requirement(item["table"], tuple((item.get("when") or {}).get("category", ())))
+        for item in document.get("submit_requires", ())
+    )
+    return Definition(document["code"], document["name"], tuple(stages), roles, requires)
 
 
 @dataclass(frozen=True)

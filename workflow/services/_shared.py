@@ -1,6 +1,7 @@
 """What every service needs: locking a visible text, checking the version, recording a
 refused attempt in a transaction of its own."""
 
+import datetime
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -126,4 +127,9 @@ def require_version(version: Any) -> int:
 
 
 def jsonable(value: Any) -> Any:
-    return str(value) if isinstance(value, Decimal) else value
+    """A content value as the audit log stores it: amounts as strings, dates in ISO 8601."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value

@@ -15,8 +15,7 @@ from django.utils.translation import gettext as _
 from submissions.content import (
     CONTENT_FIELDS,
     SECTION_FIELDS,
-    missing_for_submit,
-    missing_summary,
+    check_for_submit,
 )
 from submissions.lifecycle import FixedAction, FixedState
 from submissions.models import ProjectText, Revision
@@ -150,9 +149,10 @@ def _perform_action(
     entering: StageSpec | None = None
     eligible: dict[str, set[int]] = {}
     if action == FixedAction.SUBMIT:
-        missing = missing_for_submit({name: getattr(text, name) for name in CONTENT_FIELDS})
-        if missing:
-            raise InvalidInput(missing, summary=missing_summary(missing))
+        check_for_submit(
+            {name: getattr(text, name) for name in CONTENT_FIELDS},
+            required_tables=machine.definition.required_tables(text.category),
+        )
         passage = machine.entry(Decimal(text.amount))
         entering = passage.stage
         # The submitter becomes an author of the revision about to be frozen.

@@ -1,14 +1,15 @@
 """Creating, editing and importing drafts."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from submissions.content import CONTENT_FIELDS, clean_content
+from submissions.content import CONTENT_FIELDS, clean_content, inconsistencies
 from submissions.importer import ImportFormatError, parse_texts
 from submissions.lifecycle import EDITABLE_STATES
 from submissions.models import Department, ProjectText
@@ -44,9 +45,43 @@ def _drafting_department(authority: Authority, department_code: Any) -> Departme
     return department
 
 
+def _code_taken(code: str) -> dict[str, list[str]]:
+    return {
+        "project_code": [_("本部门同一预算年度已有项目编码为 %(code)s 的项目。") % {"code": code}]
+    }
+
+
+def _check_whole(values: dict[str, Any], department_id: int, text_id: int | None) -> None:
+    """What only the whole text can tell: dates in order, a project code not already used
+    by another project of the department that year."""
+    errors = inconsistencies(values)
+    code = values.get("project_code")
+    if (
+        code
+        and ProjectText.objects.filter(
+            department_id=department_id, fiscal_year=values["fiscal_year"], project_code=code
+        )
+        .exclude(pk=text_id)
+        .exists()
+    ):
+        errors.update(_code_taken(code))
+    if errors:
+        raise InvalidInput(errors)
+
+
+def _saving(values: dict[str, Any], write: Callable[[], ProjectText]) -> ProjectText:
+    """Run a write whose only constraint left to fail is the project code's: two writers
+    who both checked before either saved; the second is told as the check would have."""
+    try:
+        return write()
+    except IntegrityError:
+        raise InvalidInput(_code_taken(values.get("project_code") or "")) from None
+
+
 def _create(
     actor: AbstractBaseUser, department: Department, fields: dict[str, Any], **detail: Any
 ) -> ProjectText:
+    _check_whole(fields, department.pk, None)
     text = ProjectText.objects.create(department=department, created_by=actor, **fields)
     text.authors.add(actor)
     audit.record_for_text(
@@ -65,10 +100,14 @@ def create_text(
 ) -> ProjectText:
     """Create a draft in a department the actor drafts for."""
     fields = clean_content(data, partial=False)
-    with transaction.atomic(durable=True):
+
+    @transaction.atomic(durable=True)
+    def create() -> ProjectText:
         authority = Authority.of(actor)
         department = _drafting_department(authority, department_code)
         return _create(actor, department, fields)
+
+    return _saving(fields, create)
 
 
 def edit_text(
@@ -79,7 +118,7 @@ def edit_text(
     fields = clean_content(data, partial=True)
     return recording_refusals(
         "edit",
-        lambda: _edit_text(actor, text_id, version, fields),
+        lambda: _saving(fields, lambda: _edit_text(actor, text_id, version, fields)),
         actor=actor,
         text_id=text_id,
         version=version,
@@ -104,6 +143,8 @@ def _edit_text(
     }
     if not changes:
         return text
+    merged = {name: getattr(text, name) for name in CONTENT_FIELDS} | fields
+    _check_whole(merged, text.department_id, text.pk)
     for name in changes:
         setattr(text, name, fields[name])
     text.version += 1
@@ -143,7 +184,7 @@ def import_texts(*, actor: AbstractBaseUser, filename: str, data: bytes) -> list
         raise InvalidInput({"file": [str(error)]}) from None
     drafts = []
     for item in parsed:
-        values = {name: getattr(item, name) for name in CONTENT_FIELDS}
+        values = item.values()
         try:
             drafts.append((item, clean_content(values, partial=False)))
         except InvalidInput as error:

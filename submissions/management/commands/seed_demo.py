@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from submissions.demo_content import ENRICHMENT
 from submissions.importer import ImportFormatError, parse_texts
 from submissions.models import Department, ProjectText
 from workflow import services
@@ -87,4 +88,13 @@ class Command(BaseCommand):
         if existing >= len(titles):
             return
         texts = services.import_texts(actor=drafter, filename=path.name, data=data)
+        # The sample is prose only; the demo shows the tables a reviewer now asks for too.
+        for text in texts:
+            if text.title in ENRICHMENT:
+                services.edit_text(
+                    actor=drafter,
+                    text_id=text.pk,
+                    version=text.version,
+                    data=ENRICHMENT[text.title],
+                )
         self.stdout.write(f"imported {len(texts)} sample texts as drafts of {department.code}")
