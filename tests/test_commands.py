@@ -1,6 +1,7 @@
 """The management commands (DESIGN.md, "Commands"): seed_demo, grant_role and revoke_role,
 import_texts, verify_audit, run through django.core.management.call_command."""
 
+from decimal import Decimal
 from io import StringIO
 from pathlib import Path
 
@@ -202,7 +203,16 @@ def test_seed_demo_imports_the_sample_texts_as_org_drafts(db, demo_mode):
         assert (text.state, text.department.code, text.fiscal_year) == ("draft", "org", 2025)
         assert text.created_by.username == "org_drafter"
         assert all(getattr(text, name).strip() for name in SECTION_NAMES)
-        assert [e.action for e in text_history(text)] == ["create"]
+        # imported from the sample, then given the tables the sample has no room for
+        assert [e.action for e in text_history(text)] == ["create", "edit"]
+
+
+def test_seed_demo_gives_the_sample_texts_a_breakdown_that_adds_up_and_targets(db, demo_mode):
+    run("seed_demo")
+
+    for text in ProjectText.objects.order_by("id"):
+        assert text.indicators and text.milestones and text.project_code
+        assert sum(Decimal(row["amount"]) for row in text.breakdown) == text.amount
 
 
 def test_seed_demo_twice_changes_nothing(db, demo_mode):
