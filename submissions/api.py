@@ -1,7 +1,6 @@
 """The texts API (DESIGN.md, "HTTP API"). Thin: parse, call a selector or the workflow
 service, serialise. Errors come back through `workflow.api_errors`."""
 
-from types import SimpleNamespace
 from typing import Any
 
 from django.http import HttpResponse
@@ -14,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from submissions.content import SECTION_FIELDS
+from submissions.checks import content_of
 from submissions.diff import revision_diff
 from submissions.docx_export import render_docx
 from submissions.models import Department, ProjectText
@@ -227,14 +226,8 @@ class TextExportDocx(APIView):
     @extend_schema(responses={(200, DOCX): bytes})
     def get(self, request: Request, pk: int) -> HttpResponse:
         text = selectors.text_detail(authority_of(request), pk)
-        document = SimpleNamespace(
-            department_name=text.department.name,
-            fiscal_year=text.fiscal_year,
-            **{name: getattr(text, name) for name in SECTION_FIELDS},
-        )
         response = HttpResponse(
-            render_docx(document),
-            content_type=DOCX,
+            render_docx(text.department.name, content_of(text)), content_type=DOCX
         )
         response["Content-Disposition"] = f'attachment; filename="text-{text.pk}.docx"'
         return response

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from submissions.content import CONTENT_FIELDS, clean_content, inconsistencies
+from submissions.content import CONTENT_FIELDS, clean_content, field_label, inconsistencies
 from submissions.importer import ImportFormatError, parse_texts
 from submissions.lifecycle import EDITABLE_STATES
 from submissions.models import Department, ProjectText
@@ -184,19 +184,10 @@ def import_texts(*, actor: AbstractBaseUser, filename: str, data: bytes) -> list
         raise InvalidInput({"file": [str(error)]}) from None
     drafts = []
     for item in parsed:
-        values = item.values()
         try:
-            drafts.append((item, clean_content(values, partial=False)))
+            drafts.append((item, clean_content(item.values(), partial=False)))
         except InvalidInput as error:
-            field, messages = next(iter(error.errors.items()))
-            raise InvalidInput(
-                {
-                    "file": [
-                        _("第%(line)d行起的文本：%(field)s %(msg)s")
-                        % {"line": item.first_line, "field": field, "msg": messages[0]}
-                    ]
-                }
-            ) from None
+            raise _in_text(item.first_line, error) from None
 
     with transaction.atomic(durable=True):
         authority = Authority.of(actor)
@@ -222,7 +213,26 @@ def import_texts(*, actor: AbstractBaseUser, filename: str, data: bytes) -> list
                         ]
                     }
                 )
-        return [
-            _create(actor, departments[item.department_name], fields, source=filename)
-            for item, fields in drafts
-        ]
+        created = []
+        for item, fields in drafts:
+            try:
+                created.append(
+                    _create(actor, departments[item.department_name], fields, source=filename)
+                )
+            except InvalidInput as error:  # a project code the department already uses
+                raise _in_text(item.first_line, error) from None
+        return created
+
+
+def _in_text(line: int, error: InvalidInput) -> InvalidInput:
+    """A text's refusal as a refusal of the file, naming where the text starts."""
+    field, messages = next(iter(error.errors.items()))
+    label = field_label(field) if field in CONTENT_FIELDS else field
+    return InvalidInput(
+        {
+            "file": [
+                _("第%(line)d行起的文本：%(field)s %(msg)s")
+                % {"line": line, "field": label, "msg": messages[0]}
+            ]
+        }
+    )
