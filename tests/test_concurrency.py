@@ -148,3 +148,39 @@ def test_approvals_of_other_texts_do_not_wait_for_an_action_in_progress_on_one(p
         transaction.set_rollback(True)
 
     assert results == [200] * (THREADS - 1)
+
+
+def test_two_drafts_claiming_one_project_code_at_once_one_is_told_it_is_taken(people):
+    barrier = threading.Barrier(THREADS)
+    results: list[int | str] = [0] * THREADS
+
+    def work(index: int) -> None:
+        try:
+            client = APIClient()
+            client.raise_request_exception = False
+            client.force_authenticate(people["drafter"])
+            barrier.wait(timeout=30)
+            response = client.post(
+                "/api/v1/texts/",
+                {
+                    "department": "org",
+                    "title": f"项目{index}",
+                    "fiscal_year": 2025,
+                    "project_code": "530427-2025-001",
+                },
+                format="json",
+            )
+            results[index] = response.status_code
+        except Exception as error:  # reported in the assertion below
+            results[index] = repr(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert Counter(results) == {201: 1, 400: THREADS - 1}
+    assert ProjectText.objects.filter(project_code="530427-2025-001").count() == 1

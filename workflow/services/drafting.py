@@ -189,7 +189,8 @@ def import_texts(*, actor: AbstractBaseUser, filename: str, data: bytes) -> list
         except InvalidInput as error:
             raise _in_text(item.first_line, error) from None
 
-    with transaction.atomic(durable=True):
+    @transaction.atomic(durable=True)
+    def create_all() -> list[ProjectText]:
         authority = Authority.of(actor)
         names = {item.department_name for item, _fields in drafts}
         departments = {d.name: d for d in Department.objects.filter(name__in=names)}
@@ -222,6 +223,14 @@ def import_texts(*, actor: AbstractBaseUser, filename: str, data: bytes) -> list
             except InvalidInput as error:  # a project code the department already uses
                 raise _in_text(item.first_line, error) from None
         return created
+
+    try:
+        return create_all()
+    except IntegrityError:
+        # Another import or edit took one of the file's project codes after it was checked.
+        raise InvalidInput(
+            {"file": [_("文件中的项目编码刚被本部门同一预算年度的其他项目使用，请检查后重试。")]}
+        ) from None
 
 
 def _in_text(line: int, error: InvalidInput) -> InvalidInput:
