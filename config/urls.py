@@ -6,6 +6,7 @@ from config.health import healthz
 from config.login import TokenView
 from notifications import api as notifications
 from submissions import api as texts
+from submissions.documents import api as documents
 from workflow import api as workflow
 
 api_v1 = [
@@ -15,6 +16,7 @@ api_v1 = [
     path("texts/", texts.TextListCreate.as_view(), name="api-texts"),
     path("texts/inbox/", texts.TextInbox.as_view(), name="api-inbox"),
     path("texts/import/", texts.TextImport.as_view(), name="api-import"),
+    path("texts/export.xlsx", documents.TextsWorkbook.as_view(), name="api-texts-xlsx"),
     path("texts/<int:pk>/", texts.TextDetail.as_view(), name="api-text"),
     path("texts/<int:pk>/actions/<str:action>/", texts.TextAction.as_view(), name="api-action"),
     path("texts/<int:pk>/history/", texts.TextHistory.as_view(), name="api-history"),
@@ -25,6 +27,26 @@ api_v1 = [
         name="api-revision-diff",
     ),
     path("texts/<int:pk>/export.docx", texts.TextExportDocx.as_view(), name="api-export-docx"),
+    path(
+        "texts/<int:pk>/approval-form.docx",
+        documents.ApprovalSheetDocx.as_view(),
+        name="api-approval-form-docx",
+    ),
+    path(
+        "texts/<int:pk>/approval-form.pdf",
+        documents.ApprovalSheetPdf.as_view(),
+        name="api-approval-form-pdf",
+    ),
+    path(
+        "publications/<slug:department>/<int:fiscal_year>.docx",
+        documents.PublicationDocx.as_view(),
+        name="api-publication-docx",
+    ),
+    path(
+        "publications/<slug:department>/<int:fiscal_year>.pdf",
+        documents.PublicationPdf.as_view(),
+        name="api-publication-pdf",
+    ),
     path("notifications/", notifications.NotificationList.as_view(), name="api-notifications"),
     path(
         "notifications/unread-count/",

@@ -5,6 +5,7 @@ from django.urls import path
 
 from config.login import LoginView
 from submissions import views
+from submissions.views import documents
 from submissions.views.approval_form import approval_form
 
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     path("texts/", views.text_list, name="text-list"),
     path("texts/new/", views.text_create, name="text-create"),
     path("texts/import/", views.text_import, name="text-import"),
+    path("texts/export.xlsx", documents.texts_workbook, name="text-list-xlsx"),
     path("texts/amount-in-words/", views.amount_in_words, name="amount-in-words"),
     path("texts/<int:pk>/", views.text_detail, name="text-detail"),
     path("texts/<int:pk>/edit/", views.text_edit, name="text-edit"),
@@ -21,6 +23,31 @@ urlpatterns = [
     path("texts/<int:pk>/add-signer/", views.text_add_signer, name="text-add-signer"),
     path("texts/<int:pk>/diff/", views.text_diff, name="text-diff"),
     path("texts/<int:pk>/approval-form/", approval_form, name="text-approval-form"),
+    path(
+        "texts/<int:pk>/approval-form.docx",
+        documents.approval_sheet,
+        {"extension": "docx"},
+        name="text-approval-form-docx",
+    ),
+    path(
+        "texts/<int:pk>/approval-form.pdf",
+        documents.approval_sheet,
+        {"extension": "pdf"},
+        name="text-approval-form-pdf",
+    ),
+    path("publications/", documents.publications, name="publications"),
+    path(
+        "publications/<slug:department>/<int:fiscal_year>.docx",
+        documents.publication,
+        {"extension": "docx"},
+        name="publication-docx",
+    ),
+    path(
+        "publications/<slug:department>/<int:fiscal_year>.pdf",
+        documents.publication,
+        {"extension": "pdf"},
+        name="publication-pdf",
+    ),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/approve/", views.bulk_approve, name="bulk-approve"),
     path("delegations/", views.delegations, name="delegations"),

@@ -54,6 +54,8 @@ def chinese_on(client, user, path: str) -> list[str]:
         ("drafter", "/texts/"),
         ("drafter", "/texts/new/"),
         ("drafter", "/texts/import/"),
+        ("drafter", "/publications/"),
+        ("drafter", "/texts/{id}/approval-form/"),
         ("drafter", "/texts/{id}/"),
         ("reviewer", "/texts/{id}/"),
         ("reviewer", "/texts/{id}/diff/"),

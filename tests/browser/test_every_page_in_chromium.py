@@ -66,6 +66,8 @@ def pages_of(role: str, texts: Texts) -> list[tuple[str, str]]:
             ("edit-returned", f"/texts/{texts.returned.pk}/edit/"),
             ("draft-text", f"/texts/{texts.draft.pk}/"),
             ("approved-text", f"/texts/{texts.approved.pk}/"),
+            ("approval-form", f"/texts/{texts.approved.pk}/approval-form/"),
+            ("publications", "/publications/"),
         ],
         "org_reviewer": [
             ("inbox", "/inbox/"),
