@@ -7,6 +7,7 @@ from config.login import LoginView
 from submissions import views
 from submissions.views import documents
 from submissions.views.approval_form import approval_form
+from submissions.views.reports import report_csv, report_xlsx, reports
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -52,4 +53,7 @@ urlpatterns = [
     path("inbox/approve/", views.bulk_approve, name="bulk-approve"),
     path("delegations/", views.delegations, name="delegations"),
     path("delegations/<int:pk>/revoke/", views.delegation_revoke, name="delegation-revoke"),
+    path("reports/", reports, name="reports"),
+    path("reports/report.xlsx", report_xlsx, name="report-xlsx"),
+    path("reports/<slug:table>.csv", report_csv, name="report-csv"),
 ]

@@ -6,6 +6,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from submissions.api import authority_of
+from workflow.selectors.reports import may_see_reports
 from workflow.services.delegation import delegable_roles
 from workflow.states import Role
 
@@ -24,6 +25,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "has_inbox": bool(roles - {Role.AUDITOR}) or bool(authority.mandates),
             "may_delegate": bool(delegable_roles(authority)) or bool(authority.mandates),
             "may_audit": bool(authority.scope(Role.AUDITOR)),
+            "may_report": may_see_reports(authority),
             "is_staff": user.is_staff,
         }
     }
