@@ -3,9 +3,10 @@ of breakdown rows (资金明细), one of indicators (绩效指标).
 
 Headers are the labels of `submissions.tables` and of the model's fields; amounts are
 numbers with two places (number format #,##0.00), dates are dates, choices their labels.
-Each project's breakdown rows end with a 合计 row whose amount is a SUM formula over them,
-so that the total stays right when someone edits a row in Excel; it equals the project's
-amount, as the submit rule requires (`content.check_for_submit`).
+Each project's breakdown rows end with a 合计 row holding their total as a number (not a
+formula: a budget system or a script reading the file gets the figure without a spreadsheet
+engine to compute it); it equals the project's amount, as the submit rule requires
+(`content.check_for_submit`).
 
 Every text cell is written as a string, never a formula, whatever it starts with: a title
 "=HYPERLINK(…)" stays text.
@@ -34,7 +35,7 @@ MONEY = "#,##0.00"
 NUMBER = "0.00"
 DATE = "yyyy-mm-dd"
 # The project's columns on the projects sheet, in order (the model's fields).
-PROJECT_FIELDS: tuple[str, ...] = (
+PROJECT_COLUMNS: tuple[str, ...] = (
     "project_code",
     "title",
     "department",
@@ -95,7 +96,7 @@ def _owner(text: Any) -> list[Any]:
 
 def _project_row(text: Any, state_name: Callable[[Any], str]) -> list[tuple[Any, str]]:
     values: list[tuple[Any, str]] = [(text.pk, "")]
-    for name in PROJECT_FIELDS:
+    for name in PROJECT_COLUMNS:
         if name == "department":
             values.append((text.department.name, ""))
         elif name == "state":
@@ -125,7 +126,6 @@ def _rows_sheet(
         rows = getattr(text, table.field) or []
         if not rows:
             continue
-        start = row
         for entry in rows:
             for column, value in enumerate(_owner(text), start=1):
                 _put(sheet, row, column, value)
@@ -137,11 +137,7 @@ def _rows_sheet(
             for column, value in enumerate(_owner(text), start=1):
                 _put(sheet, row, column, value)
             _put(sheet, row, first_column, _("合计")).font = Font(bold=True)
-            letter = get_column_letter(amount_at)
-            formula = sheet.cell(row=row, column=amount_at)
-            formula.value = f"=SUM({letter}{start}:{letter}{row - 1})"
-            formula.number_format = MONEY
-            formula.font = Font(bold=True)
+            _put(sheet, row, amount_at, tables.total(rows), MONEY).font = Font(bold=True)
             row += 1
     sheet.auto_filter.ref = f"A1:{get_column_letter(sheet.max_column)}{max(row - 1, 1)}"
 
@@ -153,7 +149,7 @@ def exchange_workbook(texts: Iterable[Any], *, state_name: Callable[[Any], str])
     book = Workbook()
     projects = book.active
     projects.title = _("项目")
-    _header(projects, [_("编号"), *(field_label(name) for name in PROJECT_FIELDS)])
+    _header(projects, [_("编号"), *(field_label(name) for name in PROJECT_COLUMNS)])
     for row, text in enumerate(texts, start=2):
         for column, (value, number_format) in enumerate(_project_row(text, state_name), start=1):
             _put(projects, row, column, value, number_format)
@@ -162,8 +158,6 @@ def exchange_workbook(texts: Iterable[Any], *, state_name: Callable[[Any], str])
     _widths(book.worksheets[1], (8, 22, 40, 30, 18, 50, 12))
     _rows_sheet(book.create_sheet(str(tables.INDICATORS.label)), texts, tables.INDICATORS)
     _widths(book.worksheets[2], (8, 22, 40, 12, 16, 36, 10, 12, 10, 10, 8))
-    # Excel and WPS compute the 合计 formulas when the file opens (openpyxl stores no result).
-    book.calculation.fullCalcOnLoad = True
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()
