@@ -650,3 +650,14 @@ def test_the_content_pages_are_complete_in_english(cast, client):
         # The department's name is the user's own words.
         html = html.replace(cast.org.name, "")
         assert cjk.findall(html) == [], path
+
+
+def test_the_first_submit_button_of_the_form_saves_so_that_enter_never_removes_a_row(cast, client):
+    text = cast.text(basis_documents=[STORED["basis_documents"]])
+    client.force_login(cast.org_drafter)
+
+    html = client.get(f"/texts/{text.pk}/edit/").content.decode()
+
+    form = html[html.index('<form method="post" class="text-form"') :]
+    first = re.search(r"<button [^>]*>", form).group(0)
+    assert 'name="' not in first and 'type="submit"' in first
