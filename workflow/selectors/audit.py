@@ -274,7 +274,7 @@ def _field_label(name: str) -> str:
 def _worded_value(name: str, value: Any) -> str:
     from submissions.tables import BY_FIELD
 
-    if value is None or value == "":
+    if value is None or value == "" or value == []:
         return _("（空）")
     if isinstance(value, bool):
         return _("是") if value else _("否")
