@@ -188,6 +188,10 @@ class RevisionDiff(APIView):
                 "revision": serializers.IntegerField(),
                 "against": serializers.IntegerField(),
                 "sections": serializers.ListField(child=serializers.DictField()),
+                "fields": serializers.ListField(child=serializers.DictField()),
+                "tables": serializers.DictField(
+                    child=serializers.ListField(child=serializers.DictField())
+                ),
             },
         ),
     )

@@ -25,10 +25,14 @@ from difflib import Match, SequenceMatcher
 from itertools import repeat
 from typing import Any
 
+from submissions import tables
 from submissions.content import SECTION_FIELDS
 from submissions.models import Revision, TextContent
+from submissions.sections import PROJECT_FIELDS, TARGET_FIELDS
 
 DIFF_FIELDS = (*SECTION_FIELDS, "amount", "fiscal_year")
+# Beside the sections: the project data (compared whole) and the targets (prose, by character).
+FIELD_FIELDS = (*PROJECT_FIELDS, *TARGET_FIELDS)
 
 # difflib matches a changed block character by character only up to this size; a larger
 # block gets a shortest edit, or is shown replaced whole.
@@ -100,11 +104,102 @@ def section_diff(old: TextContent, new: TextContent) -> list[dict[str, Any]]:
     return sections
 
 
+def _jsonable(value: Any) -> Any:
+    """A field's value as JSON carries it: a date as ISO 8601, text, a flag as it is."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def field_diff(old: TextContent, new: TextContent) -> list[dict[str, Any]]:
+    """The project data and the targets: each with its value before and after; the targets,
+    being prose, also with their character ops."""
+    found = []
+    for name in FIELD_FIELDS:
+        before, after = _jsonable(getattr(old, name)), _jsonable(getattr(new, name))
+        item = {
+            "field": name,
+            "label": str(type(new)._meta.get_field(name).verbose_name),
+            "changed": before != after,
+            "before": before,
+            "after": after,
+        }
+        if name in TARGET_FIELDS:
+            item["ops"] = char_ops(before, after) if before != after else [["equal", after]]
+        found.append(item)
+    return found
+
+
+def _row_key(table: tables.Table, row: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(row.get(key) for key in table.keys)
+
+
+def _changed_columns(table: tables.Table, before: dict[str, Any], after: dict[str, Any]) -> list:
+    return [key for key in table.keys if before.get(key) != after.get(key)]
+
+
+def _row_op(op: str, before: Any = None, after: Any = None, changed: Any = ()) -> dict[str, Any]:
+    return {"op": op, "before": before, "after": after, "changed": list(changed)}
+
+
+def _paired(
+    table: tables.Table, old: list[dict[str, Any]], new: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Rows of a changed stretch: those of the same name (the table's name column) are one row
+    changed, the rest inserted or deleted; with no name in common, side by side."""
+    ops: list[dict[str, Any]] = []
+    names_a = [row.get(table.name_column) for row in old]
+    names_b = [row.get(table.name_column) for row in new]
+    matcher = SequenceMatcher(None, names_a, names_b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+            for before, after in zip(old[i1:i2], new[j1:j2], strict=True):
+                changed = _changed_columns(table, before, after)
+                ops.append(_row_op("replace" if changed else "equal", before, after, changed))
+            continue
+        ops += [_row_op("delete", before=row) for row in old[i1:i2]]
+        ops += [_row_op("insert", after=row) for row in new[j1:j2]]
+    return ops
+
+
+def table_diff(
+    table: tables.Table, old: list[dict[str, Any]], new: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Every row of a table, aligned between two versions (difflib over the rows' cells):
+    {"op": "equal" | "insert" | "delete" | "replace", "before": row or None, "after": row or
+    None, "changed": [column keys]} in the order of the newer version. A table holds at most
+    tables.MAX_ROWS rows, so the matching is bounded."""
+    old, new = list(old or []), list(new or [])
+    matcher = SequenceMatcher(
+        None, [_row_key(table, r) for r in old], [_row_key(table, r) for r in new], autojunk=False
+    )
+    ops: list[dict[str, Any]] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            ops += [_row_op("equal", b, a) for b, a in zip(old[i1:i2], new[j1:j2], strict=True)]
+        elif tag == "delete":
+            ops += [_row_op("delete", before=row) for row in old[i1:i2]]
+        elif tag == "insert":
+            ops += [_row_op("insert", after=row) for row in new[j1:j2]]
+        else:
+            ops += _paired(table, old[i1:i2], new[j1:j2])
+    return ops
+
+
 def revision_diff(revision: Revision, against: Revision) -> dict[str, Any]:
+    """What changed from `against` to `revision`: the sections (character ops), the project
+    data and targets (`fields`), and each table row by row (`tables`)."""
     return {
         "revision": revision.number,
         "against": against.number,
         "sections": section_diff(against, revision),
+        "fields": field_diff(against, revision),
+        "tables": {
+            table.field: table_diff(
+                table, getattr(against, table.field), getattr(revision, table.field)
+            )
+            for table in tables.TABLES
+        },
     }
 
 

@@ -74,7 +74,7 @@ class Table:
         """第 3 行（培训费）: how a message names a row, counting from 1 as a reader does."""
         name = str(row.get(self.name_column) or "")[:20] if self.name_column else ""
         where = _("第 %(n)d 行") % {"n": index + 1}
-        return f"{where}（{name}）" if name else where
+        return _("%(row)s（%(name)s）") % {"row": where, "name": name} if name else where
 
 
 FUNDING_SOURCES = (

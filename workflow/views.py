@@ -156,6 +156,13 @@ def _changes_in_words(changes: list[FieldChange]) -> str:
     """ "字段：前 → 后", one a line; long text shortened to the part that changed."""
     lines = []
     for change in changes:
+        if change.rows:
+            # A table: row by row (新增第 3 行…；第 1 行（…）：金额 … → …).
+            lines.append(
+                _("%(field)s：%(rows)s")
+                % {"field": change.label, "rows": _("；").join(change.rows)}
+            )
+            continue
         before, after = change.before, change.after
         if change.long:
             before, after = _changed_part(before, after)

@@ -13,11 +13,13 @@ from django.views.decorators.http import require_GET
 
 from submissions.amounts import AmountError, formatted, in_capitals, parse_amount
 from submissions.api import authority_of
-from submissions.content import SECTION_FIELDS, section_choices, section_label
+from submissions.checks import content_of, warnings_for
+from submissions.content import section_choices, section_label
 from submissions.forms import ImportForm, TextForm
 from submissions.importer import ImportFormatError, parse_texts
 from submissions.lifecycle import EDITABLE_STATES
 from submissions.models import PendingImport, ProjectText
+from submissions.sections import CONTENT_FIELDS, TABLE_FIELDS
 from submissions.templatetags.budget import yuan
 from submissions.views._common import (
     IMPORT_SESSION_KEY,
@@ -29,6 +31,7 @@ from submissions.views._common import (
     version_of,
     visible_text,
 )
+from submissions.views._content import warnings_shown
 from workflow import services
 from workflow.exceptions import InvalidInput, StaleVersion, TooLarge, WorkflowError
 from workflow.models import Outcome
@@ -42,14 +45,34 @@ from workflow.vocabulary import state_label
 def _form_errors(form: TextForm, error: InvalidInput) -> None:
     for field, problems in error.errors.items():
         for problem in problems:
-            form.add_error(field if field in form.fields else None, problem)
+            form.add_service_error(field, problem)
+
+
+def _row_change(request: HttpRequest) -> dict[str, Any] | None:
+    """添加一行 / 删除 sent without script: which table gets a row more, or which row goes."""
+    added = request.POST.get("add_row", "")
+    if added in TABLE_FIELDS:
+        return {"more_rows": {added: 1}}
+    table, _dash, index = request.POST.get("remove_row", "").rpartition("-")
+    if table in TABLE_FIELDS and index.isascii() and index.isdigit():
+        return {"skip_row": (table, int(index))}
+    return None
+
+
+def _initial_of(text: ProjectText) -> dict[str, Any]:
+    initial = {name: getattr(text, name) for name in CONTENT_FIELDS}
+    initial.update(
+        version=text.version,
+        amount=formatted(text.amount) if text.amount is not None else "",
+    )
+    return initial
 
 
 def _rebound(form: TextForm, text: ProjectText) -> TextForm:
     """The same typed values, now carrying the text's current version (it was just saved)."""
     data = form.data.copy()
     data["version"] = str(text.version)
-    return TextForm(data, initial=form.initial)
+    return TextForm(data, initial=_initial_of(text))
 
 
 def _then_submit(
@@ -68,6 +91,8 @@ def _then_submit(
         form.is_valid()
         if isinstance(error, InvalidInput):
             _form_errors(form, error)
+            # One sentence naming all that is missing or does not add up (SubmitRefusal).
+            form.refusal = error.message
         else:
             form.add_error(None, error.message)
         return form, status_of(error)
@@ -96,6 +121,9 @@ def _render_form(
         "reason_field": pointed,
         "reason_label": section_label(pointed) if pointed else "",
         "words": _words_of(form),
+        "refusal": getattr(form, "refusal", ""),
+        # What the text as saved would be warned of: the drafter sees it before submitting.
+        "warnings": warnings_shown(warnings_for(content_of(text)), on_form=True) if text else [],
         **extra,
     }
     return render(request, "submissions/text_form.html", context, status=status)
@@ -107,9 +135,12 @@ def text_create(request: HttpRequest) -> HttpResponse:
     departments = drafting_departments(authority)
     if not departments:
         return error_page(request, _("只有编制人可以新建项目文本。"), 403)
-    form = TextForm(request.POST or None, departments=departments)
+    change = _row_change(request) if request.method == "POST" else None
+    form = TextForm(request.POST or None, departments=departments, **(change or {}))
     if request.method != "POST":
         return _render_form(request, form, None, 200)
+    if change:
+        return _render_form(request, form.unchecked(), None, 200)
     if form.is_valid():
         try:
             text = services.create_text(
@@ -155,15 +186,12 @@ def text_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return error_page(request, message, 409)
     if not may_edit(authority, text):
         return error_page(request, _("只有本部门的编制人或被授权人可以编辑。"), 403)
-    initial = {name: getattr(text, name) for name in SECTION_FIELDS}
-    initial.update(
-        version=text.version,
-        amount=formatted(text.amount) if text.amount is not None else "",
-        fiscal_year=text.fiscal_year,
-    )
-    form = TextForm(request.POST or None, initial=initial)
+    change = _row_change(request) if request.method == "POST" else None
+    form = TextForm(request.POST or None, initial=_initial_of(text), **(change or {}))
     if request.method != "POST":
         return _render_form(request, form, text, 200)
+    if change:
+        return _render_form(request, form.unchecked(), text, 200)
     if form.is_valid():
         # 用我的内容覆盖: the person saw that the text changed and keeps their version.
         overwrite = as_int(request.POST.get("overwrite"))

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from submissions.api import authority_of
+from submissions.checks import content_of, warnings_for
 from submissions.content import section_choices
 from submissions.diff import revision_diff
 from submissions.lifecycle import EDITABLE_STATES, FixedAction, FixedState
@@ -24,6 +25,7 @@ from submissions.views._common import (
     status_of,
     visible_text,
 )
+from submissions.views._content import diff_shown, parts_of, warnings_shown
 from workflow import selectors, services
 from workflow.exceptions import Refusal, WorkflowError
 from workflow.models import Outcome
@@ -130,6 +132,7 @@ def _detail_context(
     facts = TextFacts.of(text)
     found = capacities(authority, text, facts)
     reason = _reason_shown(text)
+    parts = parts_of(text)
     return {
         "bar": selectors.stage_bar(text, facts),
         "reason": reason,
@@ -139,9 +142,16 @@ def _detail_context(
         "may_add_signer": may_add_signer(authority, text, facts),
         "text": text,
         "sections": [
-            {"field": name, "label": label, "body": getattr(text, name)}
+            {
+                "field": name,
+                "label": label,
+                "body": getattr(text, name),
+                "after": parts["after"].get(name, []),
+            }
             for name, label in section_choices()
         ],
+        "parts": parts,
+        "warnings": warnings_shown(warnings_for(content_of(text))),
         "actions": _action_forms(authority, text, facts, typed),
         "typed": typed,
         "stale": stale,
@@ -247,7 +257,7 @@ def text_diff(request: HttpRequest, pk: int) -> HttpResponse:
     if against not in numbers or against == latest:
         return error_page(request, _("修订不存在。"), 404)
     diff = revision_diff(selectors.revision_of(text, latest), selectors.revision_of(text, against))
-    context.update(diff=diff, latest=latest, against=against)
+    context.update(diff=diff, shown=diff_shown(diff), latest=latest, against=against)
     context.update(_decision_context(request, text, latest))
     return render(request, "submissions/text_diff.html", context)
 

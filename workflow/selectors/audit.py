@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from submissions.models import Department, ProjectText
@@ -231,6 +231,8 @@ class FieldChange:
     ops: list[tuple[str, Any]] = dataclass_field(default_factory=list)
     inserted: int = 0
     deleted: int = 0
+    # For a table (资金明细, 绩效指标, …): each row added, removed or changed, in words.
+    rows: list[str] = dataclass_field(default_factory=list)
 
 
 @dataclass
@@ -270,10 +272,17 @@ def _field_label(name: str) -> str:
 
 
 def _worded_value(name: str, value: Any) -> str:
-    if value is None or value == "":
+    from submissions.tables import BY_FIELD
+
+    if value is None or value == "" or value == []:
         return _("（空）")
     if isinstance(value, bool):
         return _("是") if value else _("否")
+    if name in BY_FIELD and _are_rows(value):
+        return ngettext("%(n)d 行", "%(n)d 行", len(value)) % {"n": len(value)}
+    choices = _choices_of(name)
+    if isinstance(value, str) and value in choices:
+        return str(choices[value])
     if name == "amount":
         try:
             return _("%(amount)s元") % {"amount": f"{Decimal(str(value)):,.2f}"}
@@ -282,6 +291,72 @@ def _worded_value(name: str, value: Any) -> str:
     if isinstance(value, (dict, list)):
         return _("、").join(str(v) for v in value) if isinstance(value, list) else str(value)
     return str(value)
+
+
+def _is_table(name: str) -> bool:
+    from submissions.sections import TABLE_FIELDS
+
+    return name in TABLE_FIELDS
+
+
+def _choices_of(name: str) -> dict[str, Any]:
+    if name not in CONTENT_FIELDS:
+        return {}
+    return dict(ProjectText._meta.get_field(name).choices or ())
+
+
+def _are_rows(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(row, dict) for row in value)
+
+
+def _cell_in_words(column: Any, value: Any) -> str:
+    from submissions.tables import display_cell
+
+    try:
+        return display_cell(column, value) or _("（空）")
+    except (ArithmeticError, ValueError, TypeError):
+        return str(value)
+
+
+def row_changes(name: str, before: Any, after: Any) -> list[str]:
+    """A table's change row by row, in words and with the table's own labels: 新增第 3 行
+    （培训费）：…, 删除第 2 行（…）, 第 1 行（…）：金额（元） 10,000.00 → 12,000.00."""
+    from submissions.diff import table_diff
+    from submissions.tables import BY_FIELD
+
+    table = BY_FIELD[name]
+    ops = table_diff(table, before if _are_rows(before) else [], after if _are_rows(after) else [])
+    found = []
+    old = new = 0
+    for op in ops:
+        if op["op"] == "insert":
+            row = op["after"]
+            cells = _("，").join(
+                f"{column.label} {_cell_in_words(column, row.get(column.key))}"
+                for column in table.columns
+                if row.get(column.key) not in (None, "")
+            )
+            found.append(
+                _("新增%(row)s：%(cells)s") % {"row": table.row_name(new, row), "cells": cells}
+            )
+        elif op["op"] == "delete":
+            found.append(_("删除%(row)s") % {"row": table.row_name(old, op["before"])})
+        elif op["op"] == "replace":
+            cells = _("；").join(
+                _("%(column)s %(before)s → %(after)s")
+                % {
+                    "column": table.column(key).label,
+                    "before": _cell_in_words(table.column(key), op["before"].get(key)),
+                    "after": _cell_in_words(table.column(key), op["after"].get(key)),
+                }
+                for key in op["changed"]
+            )
+            found.append(
+                _("%(row)s：%(cells)s") % {"row": table.row_name(new, op["after"]), "cells": cells}
+            )
+        old += op["before"] is not None
+        new += op["after"] is not None
+    return found
 
 
 def _is_long(value: Any) -> bool:
@@ -353,7 +428,12 @@ def field_changes(
 
     budget = budget or DiffBudget()
     found = []
-    order = {name: i for i, name in enumerate(READING_ORDER)}
+    from submissions.layout import ORDER
+
+    # The sections as they are read, then the project data, the tables and the targets.
+    order: dict[str, int] = {}
+    for name in (*READING_ORDER, *ORDER):
+        order.setdefault(name, len(order))
     for name, pair in sorted((changes or {}).items(), key=lambda kv: order.get(kv[0], 99)):
         before, after = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
         change = FieldChange(
@@ -364,7 +444,9 @@ def field_changes(
             long=_is_long(before) or _is_long(after),
             created=before in (None, ""),
         )
-        if change.long and with_diff and change.created:
+        if _is_table(name) and (_are_rows(before) or _are_rows(after)):
+            change.rows = row_changes(name, before, after)
+        elif change.long and with_diff and change.created:
             value = str(after or "")
             change.inserted = len(value)
             change.ops = [("equal", value[:CREATED_SHOWN_CHARS])]
