@@ -10,7 +10,6 @@ its column labels. Labels are the document's language (Chinese) whatever the req
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from io import BytesIO
 from typing import Any
@@ -31,14 +30,11 @@ from submissions.importer import (
     TARGETS_BLOCK,
 )
 from submissions.sections import NUMERALS, PROJECT_FIELDS, SECTIONS, TARGET_FIELDS
+from submissions.text_rules import printable
 
 EAST_ASIAN_FONT = "宋体"
 LATIN_FONT = "Times New Roman"
 TABLE_STYLE = "Table Grid"
-
-# Characters XML 1.0 cannot hold; python-docx refuses them, and a text edited through
-# the API could contain them. Tab and line ends are handled separately.
-_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def render_docx(department_name: str, content: Mapping[str, Any]) -> bytes:
@@ -140,7 +136,7 @@ def _use_chinese_font(document: Document) -> None:
 def _lines(value: str) -> list[str]:
     """One paragraph per line, as the importer reads one line per paragraph."""
     normalized = value.replace("\r\n", "\n").replace("\r", "\n")
-    return [_XML_ILLEGAL.sub("", line) for line in normalized.split("\n")]
+    return [printable(line) for line in normalized.split("\n")]
 
 
 def _one_line(value: str) -> str:

@@ -525,12 +525,6 @@ class TextForm(SummarisedForm):
             found.append({"field": self[name], "after": after})
         return found
 
-    @property
-    def project_tables(self) -> list[TableEditor]:
-        from submissions.layout import PROJECT_TABLES
-
-        return [self.editors[name] for name in PROJECT_TABLES]
-
     def breakdown_differs(self) -> bool:
         """Whether the breakdown's rows add up to something other than the amount shown."""
         total = self.editors["breakdown"].total()

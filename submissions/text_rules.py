@@ -1,5 +1,6 @@
 """Input no database will store, wherever it comes from (a body, a query, a file, a form)."""
 
+import re
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -14,6 +15,16 @@ def unstorable_reason(value: str) -> str | None:
     except UnicodeEncodeError:
         return _("包含无效的 Unicode 字符（孤立代理项）。")
     return None
+
+
+# Characters XML 1.0 cannot hold (Word and Excel files are XML): a text written through the
+# API may contain them. Tab and line ends stay.
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def printable(value: str) -> str:
+    """`value` without the characters a Word or Excel file cannot hold."""
+    return _XML_ILLEGAL.sub("", value)
 
 
 # Enough digits for any id or count the database holds (2**63 has 19).

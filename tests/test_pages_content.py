@@ -407,7 +407,10 @@ def test_the_text_page_shows_project_data_and_each_table_beside_its_section(cast
         assert marker in html, marker
         return html.index(marker)
 
-    assert at('id="project-data"') < at('id="part-basis_documents"') < at('id="section-title"')
+    assert at('id="project-data"') < at('id="section-title"')
+    assert (
+        at('id="section-basis"') < at('id="part-basis_documents"') < at('id="section-implementer"')
+    )
     assert at('id="section-funding"') < at('id="part-breakdown"') < at('id="part-yearly_amounts"')
     assert at('id="part-yearly_amounts"') < at('id="section-plan"') < at('id="part-milestones"')
     assert at('id="part-milestones"') < at('id="section-outcomes"') < at('id="part-target_overall"')

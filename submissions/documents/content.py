@@ -9,7 +9,6 @@ so that they cannot disagree on what a text shows. The columns, labels and cell 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,39 +21,23 @@ from django.utils.translation import gettext_lazy
 from submissions import amounts, tables
 from submissions.checks import PHONE
 from submissions.content import field_label, section_heading
+from submissions.layout import AFTER_SECTION
 from submissions.models import Category, Novelty
-from submissions.sections import SECTION_FIELDS, TARGET_FIELDS
+from submissions.sections import PROJECT_FIELDS, SECTION_FIELDS, TARGET_FIELDS
+from submissions.text_rules import printable
 
 # What stands where a telephone number was, in a text that goes to the public.
 REDACTED = gettext_lazy("【已隐去】")
-# The tables that follow a section, as a reader meets them: the documents cited after 二, the
-# money after 六, the milestones after 七. The indicators close the text with its targets
-# (项目支出绩效目标表).
+# The tables that follow a section, where every page puts them (submissions.layout). The
+# indicators close the text with its targets instead (项目支出绩效目标表).
 TABLES_AFTER: dict[str, tuple[str, ...]] = {
-    "basis": ("basis_documents",),
-    "funding": ("breakdown", "yearly_amounts"),
-    "plan": ("milestones",),
+    section: tuple(name for name in names if name in tables.BY_FIELD and name != "indicators")
+    for section, names in AFTER_SECTION.items()
 }
 # The project data, in the order the 审批表 lists it.
-FACT_FIELDS: tuple[str, ...] = (
-    "project_code",
-    "category",
-    "novelty",
-    "start_date",
-    "end_date",
-    "contact_person",
-    "contact_phone",
-    "for_publication",
-)
+FACT_FIELDS: tuple[str, ...] = PROJECT_FIELDS
 # Not for the public: how to reach the responsible person, and the draft's own flag.
 UNPUBLISHED_FACTS = frozenset({"contact_phone", "for_publication"})
-# Characters XML 1.0 cannot hold (Word and Excel files are XML): a text written through the
-# API may contain them. Tab and line ends stay.
-_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def printable(value: str) -> str:
-    return _XML_ILLEGAL.sub("", value)
 
 
 @dataclass(frozen=True)

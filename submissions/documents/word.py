@@ -17,7 +17,8 @@ from docx.shared import Mm, Pt
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
-from submissions.documents.content import TableView, TextDocument, printable
+from submissions.documents.content import TableView, TextDocument
+from submissions.text_rules import printable
 
 BODY_FONT = "仿宋_GB2312"
 HEADING_FONT = "黑体"

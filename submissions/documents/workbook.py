@@ -29,7 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from submissions import tables
 from submissions.content import field_label
-from submissions.documents.content import printable
+from submissions.text_rules import printable
 
 MONEY = "#,##0.00"
 NUMBER = "0.00"

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from submissions import tables
 from submissions.checks import Warning
 from submissions.content import field_label
-from submissions.layout import AFTER_SECTION, PROJECT_TABLES
+from submissions.layout import AFTER_SECTION
 from submissions.models import ProjectText
 from submissions.sections import PROJECT_FIELDS, SECTION_FIELDS
 
@@ -114,9 +114,6 @@ def parts_of(content: Any) -> dict[str, Any]:
         ]
     return {
         "project": project_data(content),
-        "project_tables": [
-            table_shown(tables.BY_FIELD[name], getattr(content, name)) for name in PROJECT_TABLES
-        ],
         "after": after,
     }
 
@@ -181,7 +178,6 @@ def diff_shown(diff: dict[str, Any]) -> dict[str, Any]:
             return {"kind": "table", **table_diff_shown(tables.BY_FIELD[name], ops)}
         return {"kind": "prose", **fields[name]}
 
-    project_tables = [part(name) for name in PROJECT_TABLES]
     sections = [
         {
             **section,
@@ -196,6 +192,5 @@ def diff_shown(diff: dict[str, Any]) -> dict[str, Any]:
     return {
         "project": project,
         "project_changed": any(item["changed"] for item in project),
-        "project_tables": [found for found in project_tables if found],
         "sections": sections,
     }
