@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import docx
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
 from submissions import tables
@@ -623,3 +624,15 @@ def test_importing_a_project_code_the_department_already_uses_names_the_text(cas
     assert caught.value.errors["file"][0].startswith("第1行起的文本：项目编码 ")
     assert "530427-2025-ZZB-001" in caught.value.errors["file"][0]
     assert ProjectText.objects.count() == before
+
+
+def test_the_import_preview_counts_the_rows_of_each_table_it_found(cast, client):
+    client.force_login(cast.org_drafter)
+    upload = SimpleUploadedFile("enriched.docx", enriched_sample_docx())
+
+    html = client.post("/texts/import/", {"step": "preview", "file": upload}).content.decode()
+
+    rows = len(ENRICHMENT[ELECTION_TITLE]["breakdown"])
+    assert f"资金明细 {rows} 行" in html
+    assert f"绩效指标 {len(ENRICHMENT[ELECTION_TITLE]['indicators'])} 行" in html
+    assert not ProjectText.objects.exists()

@@ -11,6 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from submissions import tables
 from submissions.amounts import AmountError, formatted, in_capitals, parse_amount
 from submissions.api import authority_of
 from submissions.checks import content_of, warnings_for
@@ -316,6 +317,12 @@ def _preview(item: Any, existing: set[tuple[str, int, str]]) -> dict[str, Any]:
                 "more": len(getattr(item, name)) > PREVIEW_CHARS,
             }
             for name, label in section_choices()
+        ],
+        # What the file gave beside the prose: each table's rows.
+        "tables": [
+            {"label": table.label, "rows": len(item.structured[table.field])}
+            for table in tables.TABLES
+            if item.structured.get(table.field)
         ],
     }
 
