@@ -11,6 +11,7 @@ stays as strict as it was. The importer finds amounts in prose with the same pie
 import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -98,6 +99,24 @@ def amounts_in(prose: str) -> list[tuple[str, Decimal]]:
         if value is not None:
             found.append((match.group(0), value.quantize(CENT, rounding=ROUND_HALF_UP)))
     return found
+
+
+def clean_amount(value: Any) -> Decimal:
+    """An amount in yuan: not negative, two places, at most 12 digits before the point.
+    A string is read by `parse_amount` as a program writes it."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        raise ValueError(_("金额应为数字，如 1751800.00。"))
+    if isinstance(value, str):
+        return parse_amount(value)
+    amount = Decimal(str(value))
+    if not amount.is_finite():
+        raise ValueError(_("金额应为数字，如 1751800.00。"))
+    if amount < 0:
+        raise ValueError(_("金额不能为负数。"))
+    # Size first: quantizing a huge value (1E+400) raises rather than answers.
+    if amount >= Decimal(10) ** INTEGER_DIGITS:
+        raise ValueError(_("金额整数部分最多 %(n)d 位。") % {"n": INTEGER_DIGITS})
+    return to_cents(amount)
 
 
 def to_cents(amount: Decimal) -> Decimal:

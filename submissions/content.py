@@ -1,6 +1,5 @@
 """Rules for the content of a project text: which fields there are, and what is acceptable."""
 
-import datetime
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -11,9 +10,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from submissions import tables
-from submissions.amounts import parse_amount, to_cents
+from submissions.amounts import clean_amount
 from submissions.errors import InvalidInput
-from submissions.models import AMOUNT_MAX_DIGITS, AMOUNT_PLACES, Category, Novelty
+from submissions.models import Category, Novelty
 from submissions.sections import (
     CONTENT_FIELDS,
     NUMERALS,
@@ -22,13 +21,12 @@ from submissions.sections import (
     TABLE_FIELDS,
     TARGET_FIELDS,
 )
-from submissions.text_rules import unstorable_reason
+from submissions.text_rules import iso_date, unstorable_reason
 
 TITLE_MAX_CHARS = 200
 # The longest section of the sample is about 6,000 characters; this leaves ample room
 # while keeping one text a size a reviewer (and the database) can handle.
 SECTION_MAX_CHARS = 100_000
-AMOUNT_INTEGER_DIGITS = AMOUNT_MAX_DIGITS - AMOUNT_PLACES
 FISCAL_YEARS = range(2000, 2101)
 
 
@@ -45,24 +43,6 @@ def _clean_text(name: str, value: Any, errors: dict[str, list[str]]) -> str | No
         errors[name] = [reason]
         return None
     return value.strip() if name == "title" else value
-
-
-def clean_amount(value: Any) -> Decimal:
-    """An amount in yuan: not negative, two places, at most 12 digits before the point.
-    A string is read by `submissions.amounts.parse_amount` as a program writes it."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
-        raise ValueError(_("金额应为数字，如 1751800.00。"))
-    if isinstance(value, str):
-        return parse_amount(value)
-    amount = Decimal(str(value))
-    if not amount.is_finite():
-        raise ValueError(_("金额应为数字，如 1751800.00。"))
-    if amount < 0:
-        raise ValueError(_("金额不能为负数。"))
-    # Size first: quantizing a huge value (1E+400) raises rather than answers.
-    if amount >= Decimal(10) ** AMOUNT_INTEGER_DIGITS:
-        raise ValueError(_("金额整数部分最多 %(n)d 位。") % {"n": AMOUNT_INTEGER_DIGITS})
-    return to_cents(amount)
 
 
 PHONE_MAX_CHARS = 30
@@ -94,19 +74,6 @@ def _clean_choice(value: Any, choices: Iterable[tuple[str, Any]]) -> str:
     raise ValueError(_("应为以下之一：%(names)s") % {"names": names})
 
 
-def _clean_date(value: Any) -> datetime.date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ValueError(_("应为日期，如 2025-09-01。"))
-
-
 def _clean_project_code(value: Any) -> str:
     code = _clean_short(value, 40)
     if code and not re.fullmatch(settings.PROJECT_CODE_PATTERN, code):
@@ -134,8 +101,8 @@ _STRUCTURED_CLEANERS = {
     "project_code": _clean_project_code,
     "category": lambda value: _clean_choice(value, Category.choices),
     "novelty": lambda value: _clean_choice(value, Novelty.choices),
-    "start_date": _clean_date,
-    "end_date": _clean_date,
+    "start_date": iso_date,
+    "end_date": iso_date,
     "contact_person": lambda value: _clean_short(value, PERSON_MAX_CHARS),
     "contact_phone": _clean_phone,
     "for_publication": _clean_flag,

@@ -18,14 +18,15 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, FSMField, transition
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from submissions import amounts
 from submissions.lifecycle import FixedState
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
 # The amount in 六: yuan, two places, at most 12 digits before the point (DESIGN.md).
-AMOUNT_MAX_DIGITS = 14
 AMOUNT_PLACES = 2
+AMOUNT_MAX_DIGITS = amounts.INTEGER_DIGITS + AMOUNT_PLACES
 
 
 class Department(models.Model):

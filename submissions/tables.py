@@ -13,7 +13,6 @@ written (stripped), an amount as a string with two places ("12000.00"), a date a
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,8 +22,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from submissions.amounts import parse_amount
-from submissions.text_rules import unstorable_reason
+from submissions.amounts import clean_amount, parse_amount
+from submissions.text_rules import iso_date, unstorable_reason
 
 MAX_ROWS = 200
 CELL_MAX_CHARS = 2_000
@@ -196,8 +195,6 @@ def _clean_cell(column: Column, value: Any) -> Any:
             raise ValueError(_("必须填写。"))
         return column.default
     if column.kind == Kind.AMOUNT:
-        from submissions.content import clean_amount
-
         return f"{clean_amount(value):.2f}"
     if column.kind == Kind.NUMBER:
         try:
@@ -215,12 +212,7 @@ def _clean_cell(column: Column, value: Any) -> Any:
             raise ValueError(_("应为 2000 到 2100 之间的年份。"))
         return year
     if column.kind == Kind.DATE:
-        if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
-            return value.isoformat()
-        try:
-            return datetime.date.fromisoformat(str(value).strip()).isoformat()
-        except ValueError:
-            raise ValueError(_("应为日期，如 2025-09-01。")) from None
+        return iso_date(value).isoformat()
     if not isinstance(value, str):
         raise ValueError(_("应为文本。"))
     text = value.strip()

@@ -1,5 +1,6 @@
 """Input no database will store, wherever it comes from (a body, a query, a file, a form)."""
 
+import datetime
 import re
 from typing import Any
 
@@ -25,6 +26,21 @@ _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 def printable(value: str) -> str:
     """`value` without the characters a Word or Excel file cannot hold."""
     return _XML_ILLEGAL.sub("", value)
+
+
+def iso_date(value: Any) -> datetime.date | None:
+    """A date as a client writes one (ISO 8601, "2025-09-01") or a date; None for nothing;
+    ValueError, with a reader's message, for anything else."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(_("应为日期，如 2025-09-01。"))
 
 
 # Enough digits for any id or count the database holds (2**63 has 19).

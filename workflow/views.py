@@ -53,7 +53,12 @@ FILTER_LABELS: dict[str, Any] = {
 
 
 def _forbidden(request: HttpRequest) -> HttpResponse:
-    return render(request, "workflow/forbidden.html", status=403)
+    return render(
+        request,
+        "forbidden_page.html",
+        {"page": _("审计"), "who": _("只有审计人可以查看审计日志。")},
+        status=403,
+    )
 
 
 def _auditor_scope(request: HttpRequest) -> Scope | None:

@@ -207,7 +207,12 @@ def _charts(report: FinanceReport) -> list[BarChart]:
 
 
 def _forbidden(request: HttpRequest) -> HttpResponse:
-    return render(request, "submissions/reports_forbidden.html", status=403)
+    return render(
+        request,
+        "forbidden_page.html",
+        {"page": _("报表"), "who": _("报表供财政审核人、审批人、审计人和管理员查看。")},
+        status=403,
+    )
 
 
 def _report(request: HttpRequest) -> FinanceReport | HttpResponse:
