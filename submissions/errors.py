@@ -30,6 +30,13 @@ class InvalidInput(WorkflowError):
         super().__init__(summary or first)
 
 
+class Unavailable(WorkflowError):
+    """Something this server lacks (not the request): e.g. the libraries a PDF is drawn with."""
+
+    status = 503
+    code = "unavailable"
+
+
 class TooLarge(WorkflowError):
     status = 413
     code = "too_large"

@@ -683,3 +683,27 @@ def test_an_edited_indicator_shows_in_the_approval_sheet(cast, api):
     )
 
     assert cells(tables.INDICATORS, {**indicators[0], "weight": "20.00"}) in rows
+
+
+def test_a_server_without_pango_answers_503_for_a_pdf_and_still_serves_word(
+    cast, api, client, election, monkeypatch
+):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_pango(name, *args, **kwargs):
+        if name == "weasyprint":
+            raise OSError("cannot load library 'libpango-1.0-0'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pango)
+    client.force_login(cast.org_drafter)
+
+    pdf = api(cast.org_drafter).get(f"/api/v1/texts/{election.pk}/approval-form.pdf")
+    page = client.get(f"/texts/{election.pk}/approval-form.pdf")
+    word = api(cast.org_drafter).get(f"/api/v1/texts/{election.pk}/approval-form.docx")
+
+    assert pdf.status_code == 503 and "pango" in pdf.json()["detail"]
+    assert page.status_code == 503 and "Word" in page.content.decode()
+    assert word.status_code == 200

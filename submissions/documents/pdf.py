@@ -11,6 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
+from submissions.errors import Unavailable
 
 
 class FetchRefused(ValueError):
@@ -30,8 +33,14 @@ def _refusing_fetcher() -> Any:
 
 
 def html_to_pdf(html: str) -> bytes:
-    # Imported here: WeasyPrint loads pango at import, which the rest of the app never needs.
-    from weasyprint import HTML
+    # Imported here: WeasyPrint loads pango at import, which the rest of the app never needs,
+    # and a server without pango still serves everything but the PDFs.
+    try:
+        from weasyprint import HTML
+    except OSError:
+        raise Unavailable(
+            _("此服务器缺少生成 PDF 所需的 pango 库：请先下载 Word 版本，并请管理员安装。")
+        ) from None
 
     return HTML(string=html, base_url=None, url_fetcher=_refusing_fetcher()).write_pdf()
 

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from submissions.api import authority_of
 from submissions.documents.api import approval_sheet_file, publication_file, workbook_file
+from submissions.errors import Unavailable
 from submissions.views._common import error_page
 from submissions.views.lists import LIST_PARAMS
 from workflow.exceptions import InvalidInput, NotVisible
@@ -23,6 +24,8 @@ def approval_sheet(request: HttpRequest, pk: int, extension: str) -> HttpRespons
         return approval_sheet_file(authority_of(request), pk, extension)
     except NotVisible as error:
         raise Http404(error.message) from None
+    except Unavailable as error:
+        return error_page(request, error.message, error.status)
 
 
 @login_required
@@ -44,7 +47,7 @@ def publication(
 ) -> HttpResponse:
     try:
         return publication_file(authority_of(request), department, fiscal_year, extension)
-    except NothingToPublish as error:
+    except (NothingToPublish, Unavailable) as error:
         return error_page(request, error.message, error.status)
 
 
