@@ -21,13 +21,12 @@ from submissions.sections import (
     TABLE_FIELDS,
     TARGET_FIELDS,
 )
-from submissions.text_rules import iso_date, unstorable_reason
+from submissions.text_rules import FISCAL_YEARS, iso_date, unstorable_reason
 
 TITLE_MAX_CHARS = 200
 # The longest section of the sample is about 6,000 characters; this leaves ample room
 # while keeping one text a size a reviewer (and the database) can handle.
 SECTION_MAX_CHARS = 100_000
-FISCAL_YEARS = range(2000, 2101)
 
 
 def _clean_text(name: str, value: Any, errors: dict[str, list[str]]) -> str | None:

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from submissions.amounts import clean_amount, parse_amount
-from submissions.text_rules import iso_date, unstorable_reason
+from submissions.text_rules import FISCAL_YEARS, iso_date, unstorable_reason
 
 MAX_ROWS = 200
 CELL_MAX_CHARS = 2_000
@@ -208,7 +208,7 @@ def _clean_cell(column: Column, value: Any) -> Any:
         year = value if isinstance(value, int) and not isinstance(value, bool) else None
         if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
             year = int(value.strip())
-        if year is None or not 2000 <= year <= 2100:
+        if year not in FISCAL_YEARS:
             raise ValueError(_("应为 2000 到 2100 之间的年份。"))
         return year
     if column.kind == Kind.DATE:

@@ -43,6 +43,10 @@ def iso_date(value: Any) -> datetime.date | None:
     raise ValueError(_("应为日期，如 2025-09-01。"))
 
 
+# The budget years a text may be for.
+FISCAL_YEARS = range(2000, 2101)
+
+
 # Enough digits for any id or count the database holds (2**63 has 19).
 _MAX_DIGITS = 19
 

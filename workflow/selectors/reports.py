@@ -43,7 +43,7 @@ from django.utils.translation import gettext as _
 
 from submissions.lifecycle import EDITABLE_STATES, FixedAction, FixedState
 from submissions.models import Department, ProjectText
-from submissions.text_rules import whole_number
+from submissions.text_rules import FISCAL_YEARS, whole_number
 from workflow.exceptions import InvalidInput
 from workflow.machine import Catalog, catalog
 from workflow.models import Decision, StageVisit
@@ -58,8 +58,9 @@ REPORT_ROLES = (Role.FINANCE_REVIEWER, Role.APPROVER, Role.AUDITOR)
 ZERO = Decimal("0.00")
 DAY = Decimal(86_400)
 TENTH = Decimal("0.1")
-# The years a person may ask for: anything else is a mistyped address, not a year.
-FIRST_YEAR, LAST_YEAR = 1990, 2100
+# The years a person may ask for: a text's possible budget years; anything else is a
+# mistyped address, not a year.
+FIRST_YEAR, LAST_YEAR = FISCAL_YEARS[0], FISCAL_YEARS[-1]
 
 
 def report_scope(authority: Authority) -> Scope:
