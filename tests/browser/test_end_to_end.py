@@ -64,6 +64,8 @@ def act(page: Page, action: str, button: str, comment: str = "") -> None:
     expect(form).to_have_count(1)
     if comment:
         form.locator("textarea[name=comment]").fill(comment)
+    # The confirmation is site.js's: a click before the page has loaded would send at once.
+    page.wait_for_load_state()
     form.get_by_role("button", name=button, exact=True).click()
     # Every decision asks first, repeating what is decided on; confirming sends it.
     dialog = page.locator("dialog.confirm")

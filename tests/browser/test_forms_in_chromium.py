@@ -201,6 +201,7 @@ def test_the_delegations_page_is_accessible_and_revoking_asks_first(
 
     # Revoking asks, naming the delegate; cancelling changes nothing.
     page.on("dialog", lambda dialog: dialog.accept())  # leaving the refused form
+    page.wait_for_load_state()  # the confirmation is attached by the page's script
     page.locator("ul.delegations form.inline button[type=submit]").first.click()
     confirm = page.locator("dialog.confirm")
     expect(confirm).to_be_visible()

@@ -190,6 +190,7 @@ def test_bulk_approval_confirms_the_count_and_total_then_shows_the_result(
 
         page.locator("input[data-select-all=texts]").check()
         page.locator("textarea[name=comment]").fill("同意")
+        page.wait_for_load_state()  # the confirmation is attached by the page's script
         button.click()
 
         dialog = page.locator("dialog.confirm")

@@ -183,6 +183,7 @@ def test_the_drafter_urges_from_the_text_page_with_a_confirmation(
         tools = page.locator(".text-tools")
         expect(tools).to_be_visible()
 
+        page.wait_for_load_state()  # the confirmation is attached by the page's script
         tools.locator("form.urge button[type=submit]").click()
         dialog = page.locator("dialog.confirm")
         expect(dialog).to_contain_text(TITLE)

@@ -123,6 +123,7 @@ def test_deciding_asks_to_confirm_with_title_and_amount(any_page, live_server, p
     form.locator("select[name=section]").select_option("funding")
     sent = posts_of(page)
 
+    page.wait_for_load_state()  # the confirmation is attached by the page's script
     form.locator("button[type=submit]").click()
 
     dialog = page.locator("dialog.confirm")
