@@ -9,7 +9,9 @@ from itertools import permutations
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from tests.factories import make_user
@@ -498,3 +500,28 @@ def test_every_admin_page_belongs_to_one_administrator():
     for model, model_admin in admin.site._registry.items():
         assert isinstance(model_admin, AdministeredBy), model._meta.label
         assert model_admin.administrator in Administrator.values, model._meta.label
+
+
+@pytest.mark.parametrize(
+    ("held", "second"),
+    [("system_admin", "audit_admin"), ("auditor", "audit_admin"), ("audit_admin", "drafter")],
+)
+def test_the_database_refuses_a_second_group_for_an_administrator_written_around_the_service(
+    cast, held, second
+):
+    person = make_user("person")
+    person.groups.add(Group.objects.get_or_create(name=held)[0])
+    joined = Group.objects.get_or_create(name=second)[0]
+
+    with pytest.raises(DatabaseError), transaction.atomic():
+        person.groups.add(joined)
+
+    assert list(person.groups.values_list("name", flat=True)) == [held]
+
+
+def test_the_database_lets_someone_hold_several_workflow_roles(cast):
+    person = make_user("person", Role.DRAFTER, cast.org)
+
+    services.grant_role(actor=None, user=person, role=Role.DEPT_REVIEWER, department=cast.edu)
+
+    assert sorted(Authority.of(person).roles) == [Role.DEPT_REVIEWER, Role.DRAFTER]

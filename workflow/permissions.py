@@ -291,10 +291,11 @@ def _mandates(user: AbstractBaseUser, today: date) -> tuple[Mandate, ...]:
     return tuple(mandates)
 
 
-def administers(actor: AbstractBaseUser | None, administrator: str) -> bool:
-    """May do `administrator`'s job (an `Administrator` value): an active holder of that
-    role, or the command line (None: whoever runs manage.py already owns the installation,
-    and bootstraps the three administrators from there)."""
+def administers(actor: AbstractBaseUser | None, administrator: str = Administrator.SYSTEM) -> bool:
+    """May do `administrator`'s job (an `Administrator` value; accounts, the system
+    administrator's, unless named): an active holder of that role, or the command line
+    (None: whoever runs manage.py already owns the installation, and bootstraps the three
+    administrators from there)."""
     if actor is None:
         return True
     return actor.is_active and bool(Authority.of(actor).scope(administrator))
