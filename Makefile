@@ -33,7 +33,8 @@ demo: install
 	@echo
 	@echo "  Open http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/)"
 	@echo "  Log in as org_drafter, org_reviewer, edu_drafter, edu_reviewer, finance, approver,"
-	@echo "  auditor or admin; password: $${DEMO_PASSWORD:-demo-pass-2025}"
+	@echo "  auditor, or the administrators admin, security_admin, audit_admin;"
+	@echo "  password: $${DEMO_PASSWORD:-demo-pass-2025}"
 	@echo
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -1,5 +1,6 @@
-"""Read-only views of the outbox, notifications and deadlines, for operators; preferences
-may be changed for a user who asks, and an e-mail that failed may be sent again."""
+"""Read-only views of the outbox, notifications and deadlines, for operators (the system
+administrator); preferences may be changed for a user who asks, and an e-mail that failed
+may be sent again."""
 
 from typing import Any
 
@@ -12,12 +13,15 @@ from django.utils.translation import gettext_lazy
 
 from notifications import services
 from notifications.models import Notification, Preference
+from workflow.admin import AdministeredBy, administrator_of
 from workflow.admin import ReadOnly as ReadOnlyAdmin
 from workflow.models import OutboxMessage, StageVisit
+from workflow.states import Administrator
 
 
 @admin.register(OutboxMessage)
 class OutboxAdmin(ReadOnlyAdmin):
+    administrator = Administrator.SYSTEM
     list_display = [
         "id",
         "kind",
@@ -60,6 +64,7 @@ class EmailStateFilter(admin.SimpleListFilter):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
+    administrator = Administrator.SYSTEM
     list_display = [
         "id",
         "kind",
@@ -78,7 +83,7 @@ class NotificationAdmin(ReadOnlyAdmin):
     actions = ["retry_email"]
 
     def has_retry_email_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("notifications.change_notification")
+        return administrator_of(request) == self.administrator
 
     @admin.display(description=gettext_lazy("邮件最近错误"))
     def email_error_start(self, notification: Notification) -> str:
@@ -95,6 +100,7 @@ class NotificationAdmin(ReadOnlyAdmin):
 
 @admin.register(StageVisit)
 class StageVisitAdmin(ReadOnlyAdmin):
+    administrator = Administrator.SYSTEM
     list_display = [
         "text",
         "stage",
@@ -109,6 +115,7 @@ class StageVisitAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Preference)
-class PreferenceAdmin(admin.ModelAdmin):
+class PreferenceAdmin(AdministeredBy):
+    administrator = Administrator.SYSTEM
     list_display = ["user", "email_enabled", "email_mode", "language"]
     list_select_related = ["user"]

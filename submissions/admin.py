@@ -1,4 +1,5 @@
-"""Admin for departments, users and role grants.
+"""Admin for departments and users (the system administrator's) and role grants (the
+security administrator's).
 
 Role grants go through `workflow.services.grant_role`/`revoke_role` and account changes
 through `change_account`/`create_account`, so that a change made here is audited like one
@@ -21,17 +22,20 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from submissions.models import Department, DepartmentUserObjectPermission
 from workflow import services
+from workflow.admin import AdministeredBy
 from workflow.exceptions import WorkflowError
 from workflow.machine import catalog
 from workflow.permissions import Authority, role_of_permission
-from workflow.services.accounts import ACCOUNT_FIELDS, PRIVILEGES
+from workflow.services.accounts import ACCOUNT_FIELDS
+from workflow.states import Administrator
 from workflow.vocabulary import role_label
 
 User = get_user_model()
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(AdministeredBy):
+    administrator = Administrator.SYSTEM
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
@@ -56,7 +60,10 @@ class RoleGrantForm(forms.ModelForm):
 
 
 @admin.register(DepartmentUserObjectPermission)
-class RoleGrantAdmin(admin.ModelAdmin):
+class RoleGrantAdmin(AdministeredBy):
+    administrator = Administrator.SECURITY
+    # Grants are given or taken away, never edited.
+    permitted = frozenset({"view", "add", "delete"})
     form = RoleGrantForm
     list_display = ["user", "role", "content_object"]
     list_filter = ["content_object", "permission"]
@@ -79,15 +86,6 @@ class RoleGrantAdmin(admin.ModelAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # grants are given or taken away, never edited
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_superuser
 
     # The admin wraps its views in a transaction; the grant services are durable
     # transactions of their own, so these two views run without the admin's.
@@ -137,10 +135,14 @@ admin.site.unregister(Group)
 
 
 @admin.register(User)
-class WorkflowUserAdmin(UserAdmin):
+class WorkflowUserAdmin(AdministeredBy, UserAdmin):
     """Users without the group and permission pickers: roles change through grants only,
     and every change of an account (its privileges above all) goes through the audited
-    account service. Accounts are deactivated, never deleted: the log names them."""
+    account service. Accounts are deactivated, never deleted: the log names them. Only the
+    system administrator sees them (三员分立)."""
+
+    administrator = Administrator.SYSTEM
+    permitted = frozenset({"view", "add", "change"})
 
     list_display = ["username", "first_name", "last_name", "is_active", "is_superuser"]
     fieldsets = [
@@ -154,15 +156,6 @@ class WorkflowUserAdmin(UserAdmin):
     @admin.display(description=_("角色"))
     def roles(self, user: Any) -> str:
         return "、".join(role_label(role) for role in Authority.of(user).roles)
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        fields = list(super().get_readonly_fields(request, obj))
-        if not request.user.is_superuser:
-            fields += list(PRIVILEGES)
-        return fields
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     # The account services are durable transactions of their own: these views run without
     # the admin's transaction, like the role grants'.

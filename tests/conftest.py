@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from submissions.models import Department, ProjectText
 from tests.factories import DepartmentFactory, act, make_text, make_user
-from workflow.states import Role
+from workflow.states import Administrator, Role
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -122,8 +122,21 @@ def cast(db: None) -> Cast:
         finance=make_user("finance", Role.FINANCE_REVIEWER),
         approver=make_user("approver", Role.APPROVER),
         auditor=make_user("auditor", Role.AUDITOR),
-        admin=make_user("admin", is_superuser=True, is_staff=True),
+        # The system administrator, as seed_demo makes it (三员分立: no longer a superuser).
+        admin=make_user("admin", Administrator.SYSTEM, is_staff=True),
     )
+
+
+@pytest.fixture
+def security_admin(cast: Cast) -> Any:
+    """seed_demo's security administrator: grants and revokes roles."""
+    return make_user("security_admin", Administrator.SECURITY, is_staff=True)
+
+
+@pytest.fixture
+def audit_admin(cast: Cast) -> Any:
+    """seed_demo's audit administrator: reads the whole audit log."""
+    return make_user("audit_admin", Administrator.AUDIT, is_staff=True)
 
 
 @pytest.fixture

@@ -66,7 +66,8 @@ def test_the_superuser_checkbox_no_longer_hands_out_roles_unseen(cast, client):
         f"/admin/auth/user/{colleague.pk}/change/", change_form(colleague, is_superuser=True)
     )
 
-    assert Authority.of(User.objects.get(pk=colleague.pk)).roles  # all five, as a superuser
+    # 三员分立 (issue 11): the flag once meant all five roles; now it grants none.
+    assert Authority.of(User.objects.get(pk=colleague.pk)).roles == []
     assert account_events(colleague)[-1].changes == {"is_superuser": [False, True]}
     assert audit.verify().ok
 
@@ -83,7 +84,9 @@ def test_deactivating_in_the_admin_is_audited(cast, client):
     assert account_events(cast.org_reviewer)[-1].changes == {"is_active": [True, False]}
 
 
-def test_a_staff_member_who_is_not_an_administrator_cannot_change_privileges(cast, client):
+# 三员分立 (issue 11): Django's model permissions no longer open the accounts to a clerk,
+# not even for their details; accounts are the system administrator's alone.
+def test_a_staff_member_who_is_not_an_administrator_cannot_change_accounts(cast, client):
     clerk = make_user("clerk", is_staff=True)
     clerk.user_permissions.add(
         *Permission.objects.filter(codename__in=["view_user", "change_user"])
@@ -91,15 +94,15 @@ def test_a_staff_member_who_is_not_an_administrator_cannot_change_privileges(cas
     colleague = make_user("colleague")
     client.force_login(clerk)
 
-    client.post(
+    response = client.post(
         f"/admin/auth/user/{colleague.pk}/change/",
         change_form(colleague, is_superuser=True, is_staff=True, first_name="新名"),
     )
 
+    assert response.status_code == 403
     after = User.objects.get(pk=colleague.pk)
-    assert (after.is_superuser, after.is_staff) == (False, False)
-    assert after.first_name == "新名"
-    assert account_events(colleague)[-1].changes == {"first_name": ["", "新名"]}
+    assert (after.is_superuser, after.is_staff, after.first_name) == (False, False, "")
+    assert account_events(colleague) == []
 
 
 def test_the_service_refuses_a_privilege_change_by_a_non_administrator_and_records_it(cast):

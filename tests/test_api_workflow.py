@@ -50,6 +50,17 @@ def fresh(text) -> ProjectText:
     return ProjectText.objects.get(pk=getattr(text, "pk", text))
 
 
+@pytest.fixture
+def superuser(cast):
+    """A superuser who was also given every workflow role (三员分立, issue 11: the flag alone
+    grants none), to show that separation of duties binds superusers like anyone else."""
+    user = make_user("root", Role.DRAFTER, cast.org, is_superuser=True, is_staff=True)
+    services.grant_role(actor=None, user=user, role=Role.DEPT_REVIEWER, department=cast.org)
+    for role in (Role.FINANCE_REVIEWER, Role.APPROVER):
+        services.grant_role(actor=None, user=user, role=role)
+    return user
+
+
 def snapshot(text) -> tuple:
     """What a refused request must leave untouched, re-read from the database."""
     current = fresh(text)
@@ -402,9 +413,11 @@ def test_the_submitter_withdraws_before_review(api, cast):
     assert fresh(text).state == State.DRAFT
 
 
-@pytest.mark.parametrize("who", ["org_reviewer", "co_drafter", "admin"])
-def test_nobody_but_the_submitter_may_withdraw(api, cast, who):
+@pytest.mark.parametrize("who", ["org_reviewer", "co_drafter", "superuser"])
+def test_nobody_but_the_submitter_may_withdraw(api, cast, who, request):
     user = make_user("co_drafter", Role.DRAFTER, cast.org) if who == "co_drafter" else None
+    if who == "superuser":
+        user = request.getfixturevalue("superuser")
     user = user or getattr(cast, who)
     text = text_at(cast, State.DEPT_REVIEW)
     before, refused = snapshot(text), refusals(api, cast, text)
@@ -588,35 +601,35 @@ def test_a_reviewer_who_edited_the_text_cannot_review_it(api, cast):
     assert "dept_approve" not in api(both).get(url(text)).json()["available_actions"]
 
 
-def test_the_superuser_cannot_dept_approve_a_text_they_created_and_submitted(api, cast):
-    admin = api(cast.admin)
-    created = admin.post(f"{API}/texts/", {**text_fields(), "department": "org"}, format="json")
+def test_the_superuser_cannot_dept_approve_a_text_they_created_and_submitted(api, cast, superuser):
+    root = api(superuser)
+    created = root.post(f"{API}/texts/", {**text_fields(), "department": "org"}, format="json")
     assert created.status_code == 201, created.content
     pk = created.json()["id"]
-    submitted = post_action(api, cast.admin, pk, "submit", version=1)
+    submitted = post_action(api, superuser, pk, "submit", version=1)
     assert submitted.status_code == 200, submitted.content
     assert "dept_approve" not in submitted.json()["available_actions"]
     before, refused = snapshot(pk), refusals(api, cast, pk)
 
-    response = post_action(api, cast.admin, pk, "dept_approve")
+    response = post_action(api, superuser, pk, "dept_approve")
 
     assert response.status_code == 403, response.content
     assert snapshot(pk) == before
-    assert_new_refusal(api, cast, pk, refused, cast.admin, "dept_approve")
+    assert_new_refusal(api, cast, pk, refused, superuser, "dept_approve")
 
 
-def test_the_superuser_cannot_approve_one_revision_at_two_stages(api, cast):
+def test_the_superuser_cannot_approve_one_revision_at_two_stages(api, cast, superuser):
     text = text_at(cast, State.DEPT_REVIEW)
-    approved = post_action(api, cast.admin, text, "dept_approve")
+    approved = post_action(api, superuser, text, "dept_approve")
     assert approved.status_code == 200, approved.content
     assert "finance_approve" not in approved.json()["available_actions"]
     before, refused = snapshot(text), refusals(api, cast, text)
 
-    response = post_action(api, cast.admin, text, "finance_approve")
+    response = post_action(api, superuser, text, "finance_approve")
 
     assert response.status_code == 403, response.content
     assert snapshot(text) == before
-    assert_new_refusal(api, cast, text, refused, cast.admin, "finance_approve")
+    assert_new_refusal(api, cast, text, refused, superuser, "finance_approve")
 
 
 # --- refusals: state and version -------------------------------------------------------------
@@ -990,11 +1003,9 @@ def test_a_returned_text_waits_in_the_drafters_inbox(api, cast):
         ("edu_reviewer", {"dept_reviewer"}, ["edu"]),
         ("finance", {"finance_reviewer"}, ["edu", "org"]),
         ("auditor", {"auditor"}, ["edu", "org"]),
-        (
-            "admin",
-            {"drafter", "dept_reviewer", "finance_reviewer", "approver", "auditor"},
-            ["edu", "org"],
-        ),
+        # 三员分立 (issue 11): admin, once a superuser holding all five, is the system
+        # administrator, covering no department's texts.
+        ("admin", {"system_admin"}, []),
     ],
 )
 def test_me_lists_the_users_roles_and_departments(api, cast, who, roles, departments):
@@ -1450,14 +1461,14 @@ def test_an_unknown_revision_is_404(api, cast):
     assert api(cast.org_reviewer).get(url(text, "revisions/1/diff/?against=5")).status_code == 404
 
 
-def test_a_superusers_inbox_leaves_out_what_they_wrote_or_already_approved(api, cast):
-    theirs = make_text(cast.admin, cast.org, title="管理员写的")
-    act(cast.admin, theirs, "submit")
+def test_a_superusers_inbox_leaves_out_what_they_wrote_or_already_approved(api, cast, superuser):
+    theirs = make_text(superuser, cast.org, title="管理员写的")
+    act(superuser, theirs, "submit")
     approved_by_them = text_at(cast, State.DEPT_REVIEW)
-    act(cast.admin, approved_by_them, "dept_approve")
+    act(superuser, approved_by_them, "dept_approve")
     waiting = text_at(cast, State.DEPT_REVIEW)
 
-    assert _inbox(api, cast.admin) == [waiting.pk]
+    assert _inbox(api, superuser) == [waiting.pk]
     assert _inbox(api, cast.finance) == [approved_by_them.pk]
 
 

@@ -586,28 +586,31 @@ def _user_events(user, before: int = 0) -> list[AuditEvent]:
     )
 
 
-def test_granting_a_role_writes_one_event_on_the_users_stream(cast):
+# 三员分立 (issue 11): roles are granted by the security administrator, no longer by admin.
+def test_granting_a_role_writes_one_event_on_the_users_stream(cast, security_admin):
     user = make_user("new_reviewer")
     before = last_event_id()
 
-    services.grant_role(actor=cast.admin, user=user, role=Role.DEPT_REVIEWER, department=cast.edu)
+    services.grant_role(
+        actor=security_admin, user=user, role=Role.DEPT_REVIEWER, department=cast.edu
+    )
 
     new = list(AuditEvent.objects.filter(pk__gt=before))
     assert len(new) == 1
     event = new[0]
     assert event.stream == audit.user_stream(user.pk)
     assert (event.action, event.outcome) == ("grant_role", "ok")
-    assert event.actor_name == "admin"
+    assert event.actor_name == "security_admin"
     assert event.department == "edu"
     assert event.detail == {"user": "new_reviewer", "role": "dept_reviewer"}
     assert event.text_id is None
 
 
-def test_revoking_a_role_writes_one_event_on_the_users_stream(cast):
+def test_revoking_a_role_writes_one_event_on_the_users_stream(cast, security_admin):
     before = last_event_id()
 
     services.revoke_role(
-        actor=cast.admin, user=cast.org_reviewer, role=Role.DEPT_REVIEWER, department=cast.org
+        actor=security_admin, user=cast.org_reviewer, role=Role.DEPT_REVIEWER, department=cast.org
     )
 
     new = list(AuditEvent.objects.filter(pk__gt=before))

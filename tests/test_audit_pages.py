@@ -237,7 +237,7 @@ def test_a_non_auditor_is_refused_403(cast, client):
     for url in ("/audit/", f"/audit/texts/{cast.text().pk}/"):
         response = page(client, cast.org_reviewer, url)
         assert response.status_code == 403
-        assert "只有审计人可以查看审计日志" in response.content.decode()
+        assert "只有审计人或审计管理员可以查看审计日志" in response.content.decode()
 
 
 def test_an_unknown_text_is_404(cast, client):

@@ -18,7 +18,7 @@ from workflow.exceptions import NotPermitted, NotVisible
 from workflow.models import AuditEvent
 from workflow.permissions import Authority
 from workflow.selectors import text_history
-from workflow.states import Role, State
+from workflow.states import Administrator, Role, State
 
 SAMPLE = Path(__file__).resolve().parents[2] / "shared/data/xinping-2025-org-dept-project-texts.txt"
 DEMO_USERS = [
@@ -30,6 +30,8 @@ DEMO_USERS = [
     "approver",
     "auditor",
     "admin",
+    "security_admin",
+    "audit_admin",
 ]
 SECTION_NAMES = [name for name, _label in SECTIONS]
 
@@ -101,7 +103,7 @@ def test_seed_demo_runs_for_development_with_debug(db, settings):
 
     run("seed_demo")
 
-    assert get_user_model().objects.filter(username="admin", is_superuser=True).exists()
+    assert get_user_model().objects.filter(username="admin", is_staff=True).exists()
 
 
 def test_seed_demo_creates_the_two_departments(db, demo_mode):
@@ -124,14 +126,16 @@ def test_seed_demo_users_log_in_with_the_demo_password(db, demo_mode, settings):
         assert not user.check_password("demo-pass-2025"), username
 
 
-def test_seed_demo_creates_its_superuser_through_the_audited_account_service(db, demo_mode):
+# 三员分立 (issue 11): the demo's admin is the system administrator, not a superuser.
+def test_seed_demo_creates_its_administrators_through_the_audited_account_service(db, demo_mode):
     run("seed_demo")
 
     admin = get_user_model().objects.get(username="admin")
     [created] = AuditEvent.objects.filter(
         stream=audit.user_stream(admin.pk), action="create_account"
     )
-    assert created.changes["is_superuser"] == [None, True]
+    assert created.changes["is_staff"] == [None, True]
+    assert created.changes["is_superuser"] == [None, False]
     assert created.actor_id is None  # the command line
 
 
@@ -181,13 +185,23 @@ def test_seed_demo_gives_each_user_their_role(
     assert codes == departments
 
 
-def test_seed_demo_admin_is_a_superuser(db, demo_mode):
+# 三员分立 (issue 11): once a superuser holding every role, admin is now one of three
+# administrators, each holding their one role only.
+@pytest.mark.parametrize(
+    ("username", "role"),
+    [
+        ("admin", Administrator.SYSTEM),
+        ("security_admin", Administrator.SECURITY),
+        ("audit_admin", Administrator.AUDIT),
+    ],
+)
+def test_seed_demo_makes_three_administrators_each_with_one_role(db, demo_mode, username, role):
     run("seed_demo")
 
-    admin = get_user_model().objects.get(username="admin")
+    user = get_user_model().objects.get(username=username)
 
-    assert admin.is_superuser and admin.is_staff
-    assert set(Authority.of(admin).roles) == set(Role)
+    assert user.is_staff and not user.is_superuser
+    assert Authority.of(user).roles == [role]
 
 
 def test_seed_demo_imports_the_sample_texts_as_org_drafts(db, demo_mode):
@@ -224,7 +238,7 @@ def test_seed_demo_twice_changes_nothing(db, demo_mode):
 
     assert database_counts() == first
     assert dict(get_user_model().objects.values_list("username", "password")) == passwords
-    assert first["users"] == 8 and first["texts"] == 2
+    assert first["users"] == len(DEMO_USERS) and first["texts"] == 2
 
 
 def test_seed_demo_leaves_work_in_progress_alone(db, demo_mode):

@@ -392,7 +392,7 @@ def test_a_non_auditor_gets_the_styled_403_page(cast, client, url):
     assert response.status_code == 403
     assert 'class="error-page"' in html
     assert "没有权限" in html
-    assert "只有审计人可以查看审计日志" in html
+    assert "只有审计人或审计管理员可以查看审计日志" in html
     assert "返回工作台" in html
 
 

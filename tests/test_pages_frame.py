@@ -111,7 +111,7 @@ def test_someone_with_no_role_sees_no_work_links(db, client):
     assert 'href="/audit/"' not in links
 
 
-def test_a_superuser_is_offered_the_administration(cast, client):
+def test_an_administrator_is_offered_the_administration(cast, client):
     assert 'href="/admin/"' in nav_links(client, cast.admin)
 
 

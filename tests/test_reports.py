@@ -363,16 +363,18 @@ def test_with_no_texts_at_all_the_page_says_so(client, cast):
 # --- Who may see them ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("who", ["finance", "approver", "auditor", "admin"])
-def test_the_finance_bureau_auditors_and_administrators_see_the_reports(client, cast, who):
+@pytest.mark.parametrize("who", ["finance", "approver", "auditor"])
+def test_the_finance_bureau_and_auditors_see_the_reports(client, cast, who):
     client.force_login(getattr(cast, who))
 
     assert client.get("/reports/").status_code == 200
     assert 'href="/reports/"' in client.get("/").content.decode()
 
 
-@pytest.mark.parametrize("who", ["org_drafter", "org_reviewer"])
-def test_a_drafter_or_department_reviewer_may_not_see_the_reports(client, cast, who):
+# 三员分立 (issue 11): the system administrator ("admin", once a superuser holding every
+# role) reads no texts, so no reports either.
+@pytest.mark.parametrize("who", ["org_drafter", "org_reviewer", "admin"])
+def test_a_drafter_department_reviewer_or_administrator_may_not_see_the_reports(client, cast, who):
     client.force_login(getattr(cast, who))
 
     assert client.get("/reports/").status_code == 403

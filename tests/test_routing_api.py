@@ -122,11 +122,12 @@ def test_someone_elses_delegation_cannot_be_revoked(cast, api):
     assert Delegation.objects.get(pk=delegation_id).revoked_at is None
 
 
-def test_an_administrator_may_revoke_a_delegation(cast, api):
+# 三员分立 (issue 11): the security administrator, no longer the superuser "admin".
+def test_an_administrator_may_revoke_a_delegation(cast, api, security_admin):
     make_user("deputy")
     delegation_id = give(api, cast.approver).json()["id"]
 
-    assert api(cast.admin).delete(f"/api/v1/delegations/{delegation_id}/").status_code == 204
+    assert api(security_admin).delete(f"/api/v1/delegations/{delegation_id}/").status_code == 204
 
 
 def test_bad_delegations_are_400_naming_the_field(cast, api):

@@ -84,9 +84,10 @@ def test_sharing_a_text_is_audited_on_its_stream(cast):
 ADMIN_GRANTS = "/admin/submissions/departmentuserobjectpermission/"
 
 
-def test_a_role_granted_in_the_admin_is_held_and_audited(cast, client):
+# 三员分立 (issue 11): role grants are the security administrator's, no longer the superuser's.
+def test_a_role_granted_in_the_admin_is_held_and_audited(cast, client, security_admin):
     newcomer = make_user("newcomer")
-    client.force_login(cast.admin)
+    client.force_login(security_admin)
 
     response = client.post(
         ADMIN_GRANTS + "add/",
@@ -97,25 +98,25 @@ def test_a_role_granted_in_the_admin_is_held_and_audited(cast, client):
     assert Authority.of(newcomer).holds(Role.DEPT_REVIEWER, cast.edu.pk)
     event = AuditEvent.objects.filter(action="grant_role").latest("id")
     assert (event.actor, event.department, event.detail) == (
-        cast.admin,
+        security_admin,
         "edu",
         {"user": "newcomer", "role": "dept_reviewer"},
     )
 
 
-def test_a_role_revoked_in_the_admin_is_gone_and_audited(cast, client):
+def test_a_role_revoked_in_the_admin_is_gone_and_audited(cast, client, security_admin):
     grant = DepartmentUserObjectPermission.objects.get(user=cast.org_reviewer)
-    client.force_login(cast.admin)
+    client.force_login(security_admin)
 
     response = client.post(ADMIN_GRANTS + f"{grant.pk}/delete/", {"post": "yes"})
 
     assert response.status_code == 302
     assert not Authority.of(cast.org_reviewer).holds(Role.DEPT_REVIEWER, cast.org.pk)
-    assert AuditEvent.objects.filter(action="revoke_role", actor=cast.admin).count() == 1
+    assert AuditEvent.objects.filter(action="revoke_role", actor=security_admin).count() == 1
 
 
-def test_the_admin_lists_role_grants(cast, client):
-    client.force_login(cast.admin)
+def test_the_admin_lists_role_grants(cast, client, security_admin):
+    client.force_login(security_admin)
     page = client.get(ADMIN_GRANTS)
     assert page.status_code == 200
     assert "org_reviewer" in page.content.decode()

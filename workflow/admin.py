@@ -1,12 +1,17 @@
 """The administrators' view of workflow versions (with each version's diagram), publishing
 a new version, and the delegations. Versions are never edited or deleted: a change is a new
-version, through the same service and validation as `load_workflow`."""
+version, through the same service and validation as `load_workflow`.
+
+Every page of the admin belongs to one of the three administrators (`AdministeredBy`);
+the pages third-party apps register are given theirs at the end of this module."""
 
 import json
 from typing import Any
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -14,29 +19,65 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from rest_framework.authtoken.models import TokenProxy
 
 from workflow import services
 from workflow.definitions import DOCUMENT_MAX_BYTES
 from workflow.diagram import render_svg
 from workflow.exceptions import WorkflowError
 from workflow.models import Delegation, Workflow, WorkflowVersion
+from workflow.permissions import Authority
 from workflow.services.delegation import is_active
+from workflow.states import Administrator
 from workflow.vocabulary import role_label
 
 
-class ReadOnly(admin.ModelAdmin):
+def administrator_of(request: HttpRequest) -> str | None:
+    """Which of the three administrators the signed-in user is (loaded once a request: the
+    admin asks for every model on every page)."""
+    if not hasattr(request, "_administrator"):
+        user = request.user
+        staff = user.is_active and user.is_staff
+        request._administrator = Authority.of(user).administrator if staff else None
+    return request._administrator
+
+
+class AdministeredBy(admin.ModelAdmin):
+    """A page of the admin that belongs to one of the three administrators (三员分立): only
+    they see it, and only for what `permitted` names. Django's own model permissions and
+    the superuser flag are not consulted: the role decides, so that a superuser without
+    it sees nothing here and nobody reaches another administrator's pages.
+    tests/test_separation_of_duties.py checks that every registered page is one of these."""
+
+    administrator: str = ""
+    permitted: frozenset[str] = frozenset({"view", "add", "change", "delete"})
+
+    def _may(self, request: HttpRequest, what: str) -> bool:
+        return what in self.permitted and administrator_of(request) == self.administrator
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._may(request, "view")
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request, "view")
+
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
+        return self._may(request, "add")
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+        return self._may(request, "change")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+        return self._may(request, "delete")
+
+
+class ReadOnly(AdministeredBy):
+    permitted = frozenset({"view"})
 
 
 @admin.register(Workflow)
 class WorkflowAdmin(ReadOnly):
+    administrator = Administrator.SYSTEM
     list_display = ["code", "name", "version_count"]
 
     @admin.display(description=gettext_lazy("版本数"))
@@ -61,6 +102,7 @@ class PublishForm(forms.Form):
 
 @admin.register(WorkflowVersion)
 class WorkflowVersionAdmin(ReadOnly):
+    administrator = Administrator.SYSTEM
     list_display = ["workflow", "number", "stages", "created_at", "created_by"]
     list_filter = ["workflow"]
     fields = ["workflow", "number", "created_at", "created_by", "diagram", "document_json"]
@@ -94,12 +136,19 @@ class WorkflowVersionAdmin(ReadOnly):
         ]
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        extra = {**(extra_context or {}), "may_publish": request.user.is_superuser}
+        extra = {**(extra_context or {}), "may_publish": self._may_publish(request)}
         return super().changelist_view(request, extra)
+
+    def _may_publish(self, request: HttpRequest) -> bool:
+        # Publishing changes how every text is routed: the system administrator's, like
+        # `load_workflow` on the command line (the service checks it again).
+        return administrator_of(request) == Administrator.SYSTEM
 
     def publish_view(self, request: HttpRequest) -> HttpResponse:
         """Publish a new version; a refused document is shown again with every problem
         named by its field. Not wrapped in the admin's transaction: the service is durable."""
+        if not self._may_publish(request):
+            raise PermissionDenied
         form = PublishForm(request.POST or None, request.FILES or None)
         problems: list[str] = []
         status = 200
@@ -124,7 +173,7 @@ class WorkflowVersionAdmin(ReadOnly):
             "form": form,
             "problems": problems,
             "opts": self.model._meta,
-            "may_publish": request.user.is_superuser,
+            "may_publish": True,
         }
         return render(
             request, "admin/workflow/workflowversion/publish.html", context, status=status
@@ -133,6 +182,8 @@ class WorkflowVersionAdmin(ReadOnly):
 
 @admin.register(Delegation)
 class DelegationAdmin(ReadOnly):
+    # A delegation passes roles on for a while: the security administrator's to oversee.
+    administrator = Administrator.SECURITY
     list_display = ["delegator", "delegate", "starts", "ends", "roles", "active", "revoked_at"]
     list_filter = ["revoked_at"]
     search_fields = ["delegator__username", "delegate__username"]
@@ -140,3 +191,25 @@ class DelegationAdmin(ReadOnly):
     @admin.display(description=gettext_lazy("生效中"), boolean=True)
     def active(self, delegation: Delegation) -> bool:
         return is_active(delegation)
+
+
+# Pages that installed apps register, each given to one administrator: unlocking an account
+# (axes' attempts) and revoking a token are account work; the sign-in logs are for the
+# audit administrator to read.
+def _assign(model: type, administrator: str, permitted: frozenset[str]) -> None:
+    if not admin.site.is_registered(model):
+        return
+    original = type(admin.site.get_model_admin(model))
+    admin.site.unregister(model)
+    assigned = type(
+        original.__name__,
+        (AdministeredBy, original),
+        {"administrator": administrator, "permitted": permitted, "__module__": __name__},
+    )
+    admin.site.register(model, assigned)
+
+
+_assign(AccessAttempt, Administrator.SYSTEM, frozenset({"view", "delete"}))
+_assign(AccessLog, Administrator.AUDIT, frozenset({"view"}))
+_assign(AccessFailureLog, Administrator.AUDIT, frozenset({"view"}))
+_assign(TokenProxy, Administrator.SYSTEM, frozenset({"view", "delete"}))

@@ -24,7 +24,6 @@ from workflow.exceptions import NotPermitted
 from workflow.models import AuditEvent, Delegation, Workflow, WorkflowVersion
 from workflow.selectors import audit_events
 from workflow.serializers import AuditEventSerializer, DelegationSerializer, WorkflowSerializer
-from workflow.states import Role
 
 AUDIT_FILTERS = [
     OpenApiParameter("actor", str, description="username"),
@@ -142,7 +141,7 @@ class AuditVerify(APIView):
         )
     )
     def get(self, request: Request) -> Response:
-        if not authority_of(request).scope(Role.AUDITOR):
+        if not authority_of(request).audit_scope():
             raise NotPermitted("auditors_only")
         return Response(audit.verify().as_dict())
 

@@ -2,9 +2,10 @@
 
 A role is a Django group. Its scope is the permission `submissions.act_as_<role>`: held
 globally (a user permission) it covers every department, held on a Department object (a
-guardian grant) it covers that one. Superusers hold every role everywhere, but separation
-of duties (`workflow.policy`) binds them like anyone else. A delegation (委托) lets a user
-act for another in some of that person's review roles (`Mandate`).
+guardian grant) it covers that one. The superuser flag grants nothing here (三员分立, issue
+11): administering is the three administrator roles' (`workflow.states.Administrator`),
+each held like any other role. A delegation (委托) lets a user act for another in some of
+that person's review roles (`Mandate`).
 
 Which texts a user may see, may act on and waits for is `workflow.policy`'s to say.
 """
@@ -23,6 +24,7 @@ from django.utils import timezone
 
 from submissions.models import Department, DepartmentUserObjectPermission
 from workflow.models import Delegation
+from workflow.states import ADMINISTRATOR_ROLES, Administrator, Role
 
 
 def role_permission(role: str) -> str:
@@ -169,6 +171,12 @@ def _scopes_of(user_ids: list[int]) -> dict[int, dict[str, Scope]]:
     return _scopes_from(_held_rows(user_ids=user_ids))
 
 
+def roles_held(user: AbstractBaseUser) -> list[str]:
+    """The roles `user` holds anywhere, active or not (a grant to a deactivated account
+    still counts when it is reactivated)."""
+    return sorted(role for role, scope in _scopes_of([user.pk]).get(user.pk, {}).items() if scope)
+
+
 @dataclass(frozen=True)
 class Mandate:
     """The right to act for `principal` in `roles` (a delegation active today)."""
@@ -196,13 +204,11 @@ class Authority:
             return cls(user)
         today = on or timezone.localdate()
         rows = _held_rows(user_id=user.pk, delegated_on=today)
-        scopes = {} if user.is_superuser else _scopes_from(rows).get(user.pk, {})
+        scopes = _scopes_from(rows).get(user.pk, {})
         acting = any(kind == "mandate" for _user, kind, _name, _dept in rows)
         return cls(user, scopes, _mandates(user, today) if acting else ())
 
     def scope(self, role: str) -> Scope:
-        if self.user.is_superuser and self.user.is_active:
-            return EVERYWHERE
         return self.scopes.get(role, NOWHERE)
 
     def holds(self, role: str, department_id: int) -> bool:
@@ -210,17 +216,30 @@ class Authority:
 
     @property
     def roles(self) -> list[str]:
-        if self.user.is_superuser and self.user.is_active:
-            from workflow.states import Role
-
-            return list(Role.values)
         return [role for role, scope in self.scopes.items() if scope]
 
+    @property
+    def administrator(self) -> str | None:
+        """Which of the three administrators this user is, if any (never two: the role
+        service refuses a second)."""
+        return next((role for role in self.roles if role in ADMINISTRATOR_ROLES), None)
+
+    def audit_scope(self) -> Scope:
+        """Whose events this user may read in the audit log: the audit administrator's
+        reach is the whole log (the other administrators' acts above all), an auditor's
+        the departments the role covers."""
+        if self.scope(Administrator.AUDIT):
+            return EVERYWHERE
+        return self.scope(Role.AUDITOR)
+
     def departments(self) -> QuerySet[Department]:
-        """Departments any of the user's roles covers."""
-        if self.user.is_superuser and self.user.is_active:
-            return Department.objects.all()
-        scopes = [scope for scope in self.scopes.values() if scope]
+        """Departments any of the user's roles covers (the administrators' cover none:
+        they look after the system, not its texts)."""
+        scopes = [
+            scope
+            for role, scope in self.scopes.items()
+            if scope and role not in ADMINISTRATOR_ROLES
+        ]
         if any(scope.everywhere for scope in scopes):
             return Department.objects.all()
         ids = set().union(*(scope.department_ids for scope in scopes)) if scopes else set()
@@ -229,9 +248,8 @@ class Authority:
 
 def authorities_holding(roles: list[str], *, on: date | None = None) -> list[Authority]:
     """The full authority (every role, and for whom they act today) of each active user who
-    holds one of `roles` somewhere, as `Authority.of` would load it; superusers only by
-    grant, as in `holders`. Three queries whatever the number of people, and three more
-    for each of them acting for someone today."""
+    holds one of `roles` somewhere, as `Authority.of` would load it. Three queries whatever
+    the number of people, and three more for each of them acting for someone today."""
     codenames = [role_permission(role) for role in roles]
     ids = sorted(uid for uid, held in _scopes_from(_held_rows(codenames=codenames)).items() if held)
     if not ids:
@@ -244,7 +262,7 @@ def authorities_holding(roles: list[str], *, on: date | None = None) -> list[Aut
     return [
         Authority(
             users[uid],
-            {} if users[uid].is_superuser else scopes.get(uid, {}),
+            scopes.get(uid, {}),
             _mandates(users[uid], today) if uid in acting else (),
         )
         for uid in ids
@@ -263,8 +281,6 @@ def _mandates(user: AbstractBaseUser, today: date) -> tuple[Mandate, ...]:
     mandates = []
     for delegation in delegations:
         held = scopes.get(delegation.delegator_id, {})
-        if delegation.delegator.is_superuser:
-            held = {role: EVERYWHERE for role in delegation.roles}
         mandates.append(
             Mandate(
                 delegation.pk,
@@ -275,15 +291,19 @@ def _mandates(user: AbstractBaseUser, today: date) -> tuple[Mandate, ...]:
     return tuple(mandates)
 
 
-def administers(actor: AbstractBaseUser | None) -> bool:
-    """May change accounts, privileges and roles: an active superuser, or the command line
-    (None: whoever runs manage.py already owns the installation)."""
-    return actor is None or (actor.is_active and actor.is_superuser)
+def administers(actor: AbstractBaseUser | None, administrator: str = Administrator.SYSTEM) -> bool:
+    """May do `administrator`'s job (an `Administrator` value; accounts, the system
+    administrator's, unless named): an active holder of that role, or the command line
+    (None: whoever runs manage.py already owns the installation, and bootstraps the three
+    administrators from there)."""
+    if actor is None:
+        return True
+    return actor.is_active and bool(Authority.of(actor).scope(administrator))
 
 
 def holders(roles: list[str], department_id: int) -> dict[str, set[int]]:
     """{role: active users holding it for the department}, one query for any number of
-    roles (superusers only by grant: nobody is asked to act merely for being one)."""
+    roles."""
     codenames = [role_permission(role) for role in roles]
     rows = _held_rows(codenames=codenames, department_id=department_id)
     members: dict[str, set[int]] = {}

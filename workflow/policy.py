@@ -138,11 +138,20 @@ def _route_of(text: ProjectText) -> Route | None:
 
 
 def may_edit(authority: Authority, text: ProjectText) -> bool:
-    """A drafter of the text's department, or someone granted `change` on this text."""
+    """A drafter of the text's department, or someone granted `change` on this text; never
+    an administrator (三员分立)."""
+    if authority.administrator:
+        return False
     if authority.holds("drafter", text.department_id):
         return True
     user = authority.user
-    return user.is_active and ObjectPermissionChecker(user).has_perm("change_projecttext", text)
+    if not user.is_active:
+        return False
+    if user.is_superuser:
+        # guardian passes a superuser everywhere; here the flag grants nothing (三员分立).
+        granted = _granted_texts(user, perms=("change_projecttext",))
+        return ProjectText.objects.filter(granted, pk=text.pk).exists()
+    return ObjectPermissionChecker(user).has_perm("change_projecttext", text)
 
 
 @dataclass(frozen=True)
@@ -234,6 +243,10 @@ def ruling_for(
     on_behalf_of: AbstractBaseUser | None = None,
 ) -> Ruling | Refusal:
     """May `action` be taken on `text` now, and how; or why not."""
+    if authority.administrator:
+        return NotPermitted(
+            "administrators_do_not_act", text_id=text.pk, administrator=authority.administrator
+        )
     machine = facts.machine
     stage = facts.stage_of(text) if facts.pinned else None
     allowed = _allowed_here(machine, text.state, stage)
@@ -405,12 +418,12 @@ def quorums_at_entry(stage: StageSpec, eligible: dict[str, set[int]]) -> dict[st
 # The same rules over many texts ---------------------------------------------------------
 
 
-def _granted_texts(user: AbstractBaseUser) -> Q:
+def _granted_texts(user: AbstractBaseUser, perms: tuple[str, ...] = TEXT_READ_PERMS) -> Q:
     by_user = ProjectTextUserObjectPermission.objects.filter(
-        user=user, permission__codename__in=TEXT_READ_PERMS
+        user=user, permission__codename__in=perms
     ).values("content_object_id")
     by_group = ProjectTextGroupObjectPermission.objects.filter(
-        group__user=user, permission__codename__in=TEXT_READ_PERMS
+        group__user=user, permission__codename__in=perms
     ).values("content_object_id")
     return Q(pk__in=by_user) | Q(pk__in=by_group)
 
@@ -444,8 +457,6 @@ def visible_texts(authority: Authority, *, known: Catalog | None = None) -> Quer
     user = authority.user
     if not user.is_active:
         return texts.none()
-    if user.is_superuser:
-        return texts
     known = known or catalog()
     condition = _granted_texts(user) | Q(
         Exists(AddedSigner.objects.filter(text=OuterRef("pk"), user=user))

@@ -42,6 +42,18 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", _("审计人")
 
 
+class Administrator(models.TextChoices):
+    """三员分立 (issue 11): three administrators, each with one job, nobody holding two (and
+    no administrator holding any other role). The superuser flag makes nobody one of them."""
+
+    SYSTEM = "system_admin", _("系统管理员")  # accounts, departments, workflow versions
+    SECURITY = "security_admin", _("安全管理员")  # role grants and delegations
+    AUDIT = "audit_admin", _("审计管理员")  # reads the whole audit log
+
+
+ADMINISTRATOR_ROLES = frozenset(Administrator.values)
+
+
 # How each built-in role is granted: "department" roles need a department; "global" ones
 # cover every department unless a grant names one. Loaded workflows declare more.
 BUILTIN_ROLE_SCOPES = {
@@ -50,6 +62,10 @@ BUILTIN_ROLE_SCOPES = {
     Role.FINANCE_REVIEWER: "global",
     Role.APPROVER: "global",
     Role.AUDITOR: "global",
+    # Granted for the whole installation only (`workflow.services.roles` refuses a department).
+    Administrator.SYSTEM: "global",
+    Administrator.SECURITY: "global",
+    Administrator.AUDIT: "global",
 }
 # The built-in roles a workflow's lanes may name; drafters write and auditors only read.
 REVIEW_ROLES = (Role.DEPT_REVIEWER, Role.FINANCE_REVIEWER, Role.APPROVER)

@@ -35,7 +35,6 @@ from workflow.selectors import (
     text_history_newest_first,
 )
 from workflow.selectors.audit import EventView, FieldChange
-from workflow.states import Role
 from workflow.vocabulary import state_label
 
 PAGE_SIZE = 50
@@ -56,13 +55,13 @@ def _forbidden(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "forbidden_page.html",
-        {"page": _("审计"), "who": _("只有审计人可以查看审计日志。")},
+        {"page": _("审计"), "who": _("只有审计人或审计管理员可以查看审计日志。")},
         status=403,
     )
 
 
 def _auditor_scope(request: HttpRequest) -> Scope | None:
-    scope = authority_of(request).scope(Role.AUDITOR)
+    scope = authority_of(request).audit_scope()
     return scope if scope else None
 
 

@@ -66,10 +66,12 @@ def state_label(state: str, version_id: int | None = None) -> str:
 
 def role_label(role: str) -> str:
     """A role's name: a built-in one's, translated, or what the workflow declaring it says."""
-    from workflow.states import Role
+    from workflow.states import Administrator, Role
 
     if role in Role.values:
         return str(Role(role).label)
+    if role in Administrator.values:
+        return str(Administrator(role).label)
     declared = catalog().declared_roles.get(role)
     return declared.name if declared else role
 
@@ -82,10 +84,17 @@ REFUSALS = {
     "notification_not_found": gettext_lazy("通知不存在。"),
     "delegation_not_found": gettext_lazy("委托不存在。"),
     "delegation_revoked": gettext_lazy("此委托已撤销。"),
-    "admin_only_accounts": gettext_lazy("只有系统管理员可以变更账户的权限。"),
-    "admin_only_roles": gettext_lazy("只有系统管理员可以授予或收回角色。"),
+    "admin_only_accounts": gettext_lazy("只有系统管理员可以创建或变更账户。"),
+    "admin_only_roles": gettext_lazy("只有安全管理员可以授予或收回角色。"),
     "admin_only_workflows": gettext_lazy("只有系统管理员可以发布或迁移审批流程。"),
-    "auditors_only": gettext_lazy("只有审计人可以查看或校验审计日志。"),
+    "administrator_holds_one_role": gettext_lazy(
+        "三员分立：%(user)s 已是%(held)s，不能再授予“%(role)s”。"
+        "系统管理员、安全管理员、审计管理员各用一个专用账户，不兼任其他角色。"
+    ),
+    "administrators_do_not_act": gettext_lazy(
+        "三员分立：%(administrator)s不能编辑、提交或审核项目文本。"
+    ),
+    "auditors_only": gettext_lazy("只有审计人或审计管理员可以查看或校验审计日志。"),
     "not_a_drafter": gettext_lazy("您不是该部门的编制人。"),
     "not_editable": gettext_lazy("“%(state)s”状态的文本不能编辑。"),
     "may_not_edit": gettext_lazy("只有本部门的编制人或被授权人可以编辑。"),
@@ -125,6 +134,10 @@ def _worded(name: str, value: Any) -> Any:
         return state_label(value)
     if name == "action":
         return event_label(value)
+    if name in ("role", "administrator"):
+        return role_label(value)
+    if name == "held" and isinstance(value, list):
+        return "、".join(role_label(role) for role in value)
     if name == "lanes" and isinstance(value, list):
         return "、".join(role_label(role) for role in value)
     if name == "lane":

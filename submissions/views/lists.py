@@ -111,7 +111,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "authority": authority,
         "may_draft": bool(authority.scope(Role.DRAFTER)),
-        "may_audit": bool(authority.scope(Role.AUDITOR)),
+        "may_audit": bool(authority.audit_scope()),
         "summary": waiting_summary(authority),
         "waiting": [{"text": text, "where": where[text.pk]} for text in waiting],
         "by_state": [

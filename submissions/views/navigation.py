@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from submissions.api import authority_of
 from workflow.selectors.reports import may_see_reports
 from workflow.services.delegation import delegable_roles
-from workflow.states import Role
+from workflow.states import ADMINISTRATOR_ROLES, Role
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -20,11 +20,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav": {
             "may_draft": bool(authority.scope(Role.DRAFTER)),
-            # Everyone but a pure auditor may be asked to act: reviewers, and drafters whose
-            # text came back.
-            "has_inbox": bool(roles - {Role.AUDITOR}) or bool(authority.mandates),
+            # Everyone but a pure auditor or an administrator may be asked to act: reviewers,
+            # and drafters whose text came back.
+            "has_inbox": bool(roles - {Role.AUDITOR} - ADMINISTRATOR_ROLES)
+            or bool(authority.mandates),
             "may_delegate": bool(delegable_roles(authority)) or bool(authority.mandates),
-            "may_audit": bool(authority.scope(Role.AUDITOR)),
+            "may_audit": bool(authority.audit_scope()),
             "may_report": may_see_reports(authority),
             "is_staff": user.is_staff,
         }

@@ -165,7 +165,9 @@ def test_a_non_auditor_sees_the_styled_403_and_no_audit_link(browser, live_serve
 
         assert response is not None and response.status == 403
         expect(page.locator(".error-page h1")).to_have_text("没有权限")
-        expect(page.locator(".error-page")).to_contain_text("只有审计人可以查看审计日志")
+        expect(page.locator(".error-page")).to_contain_text(
+            "只有审计人或审计管理员可以查看审计日志"
+        )
         checks.assert_accessible(page)
     finally:
         context.close()

@@ -22,7 +22,6 @@ from submissions.text_rules import unstorable_reason, whole_number
 from workflow.exceptions import InvalidInput, NotPermitted
 from workflow.models import AuditCheckpoint, AuditEvent, AuditVerification, Outcome
 from workflow.permissions import Authority
-from workflow.states import Role
 
 
 def text_history(text: ProjectText) -> QuerySet[AuditEvent]:
@@ -62,7 +61,7 @@ def _text_id(value: Any) -> int:
 
 def audit_events(authority: Authority, params: dict[str, Any]) -> QuerySet[AuditEvent]:
     """Events an auditor may read, filtered by actor, action, text, department and time."""
-    scope = authority.scope(Role.AUDITOR)
+    scope = authority.audit_scope()
     if not scope:
         raise NotPermitted("auditors_only")
     events = AuditEvent.objects.all()
@@ -130,7 +129,7 @@ def search_events(authority: Authority, params: Any) -> QuerySet[AuditEvent]:
     InvalidInput naming each field."""
     from workflow.vocabulary import is_event
 
-    scope = authority.scope(Role.AUDITOR)
+    scope = authority.audit_scope()
     if not scope:
         raise NotPermitted("auditors_only")
     value = {name: str(params.get(name) or "").strip() for name in PAGE_FILTERS}

@@ -52,8 +52,8 @@ from workflow.policy import visible_texts, waiting_for
 from workflow.states import Role
 from workflow.vocabulary import role_label, state_label
 
-# Who reads the reports: the finance bureau (its reviewers and approvers), auditors, and
-# administrators (superusers hold every role).
+# Who reads the reports: the finance bureau (its reviewers and approvers) and auditors; not
+# the three administrators, who read no texts (三员分立).
 REPORT_ROLES = (Role.FINANCE_REVIEWER, Role.APPROVER, Role.AUDITOR)
 ZERO = Decimal("0.00")
 DAY = Decimal(86_400)

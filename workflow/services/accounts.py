@@ -1,8 +1,10 @@
-"""Creating accounts and changing their details and privileges, audited.
+"""Creating accounts and changing their details and privileges, audited: the system
+administrator's job (三员分立), or the command line's.
 
-Being active, staff or a superuser is a privilege like a role (a superuser holds every role
-in every department): it changes only here, whatever screen asks, in one transaction with
-its event on the user's stream naming each field's before and after.
+Being active, staff or a superuser is a privilege: it changes only here, whatever screen
+asks, in one transaction with its event on the user's stream naming each field's before and
+after. The superuser flag grants no role and none of the three administrators' jobs (the
+product's checks never read it); it stays settable so that Django's `createsuperuser` works.
 """
 
 from typing import Any
@@ -16,6 +18,7 @@ from workflow import audit
 from workflow.exceptions import InvalidInput, NotPermitted
 from workflow.permissions import administers
 from workflow.services.attempts import refuse_on_account
+from workflow.states import Administrator
 
 # What an account is: its name and contact, and its privileges.
 DETAILS = ("username", "first_name", "last_name", "email")
@@ -44,8 +47,7 @@ def _check_fields(changes: dict[str, Any]) -> None:
 
 def create_account(*, actor: AbstractBaseUser | None, user: AbstractBaseUser) -> AbstractBaseUser:
     """Save a new account (`user`, not yet saved, its password already set) and record it."""
-    granted = [name for name in PRIVILEGES if name != "is_active" and getattr(user, name)]
-    if granted and not administers(actor):
+    if not administers(actor, Administrator.SYSTEM):
         raise _not_an_administrator()
     with transaction.atomic(durable=True):
         user.save(force_insert=True)
@@ -63,8 +65,7 @@ def change_account(
 ) -> bool:
     """Change an account's details and privileges; False when nothing changed.
 
-    Privileges (active, staff, superuser) only by an administrator; a refused attempt is
-    recorded on the account's stream.
+    Only by the system administrator; a refused attempt is recorded on the account's stream.
     """
     _check_fields(changes)
     with transaction.atomic(durable=True):
@@ -76,8 +77,7 @@ def change_account(
         }
         if not changed:
             return False
-        privileges = [name for name in changed if name in PRIVILEGES]
-        if not privileges or administers(actor):
+        if administers(actor, Administrator.SYSTEM):
             for name, (_before, after) in changed.items():
                 setattr(user, name, after)
             user.save(update_fields=list(changed))
@@ -94,5 +94,5 @@ def change_account(
         action=CHANGE_ACCOUNT,
         actor=actor,
         user=user,
-        fields=sorted(privileges),
+        fields=sorted(changed),
     )

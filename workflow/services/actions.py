@@ -342,6 +342,8 @@ def _add_signer(
         problem = _("职责分离：该用户编制或提交过此文本，不能审核它。")
     elif facts.approved_elsewhere(signer.pk, stage.code):
         problem = _("职责分离：该用户已在另一审核阶段通过此修订。")
+    elif Authority.of(signer).administrator:
+        problem = _("三员分立：系统、安全、审计管理员不审核项目文本。")
     if problem:
         raise InvalidInput({"user": [problem]})
     if signer.pk in facts.added_signer_ids or facts.approved_here(signer.pk, stage.code):

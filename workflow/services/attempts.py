@@ -23,6 +23,8 @@ from workflow.exceptions import NotPermitted
 from workflow.models import AttemptTally, Outcome
 
 SUMMARY_ACTION = "refusals_summarised"
+# The source of attempts made with manage.py, which has no user.
+COMMAND_LINE = "manage.py"
 # A refused attempt changed nothing: its comment is kept only as far as it explains it.
 REFUSED_COMMENT_CHARS = 200
 
@@ -166,16 +168,17 @@ def refuse_on_account(
     refusal: NotPermitted,
     *,
     action: str,
-    actor: AbstractBaseUser,
+    actor: AbstractBaseUser | None,
     user: AbstractBaseUser,
     department: str = "",
     **detail: Any,
 ) -> NoReturn:
-    """Record a refused change to `user`'s account or roles on their stream, then raise."""
+    """Record a refused change to `user`'s account or roles on their stream, then raise.
+    `actor` None is the command line (a rule such as 三员分立 binds it too)."""
     record_refused(
         RefusedAttempt(
             stream=audit.user_stream(user.pk),
-            source=audit.user_stream(actor.pk),
+            source=audit.user_stream(actor.pk) if actor is not None else COMMAND_LINE,
             action=action,
             actor=actor,
             department=department,

@@ -13,6 +13,7 @@ from workflow.exceptions import InvalidInput, NotPermitted, WrongState
 from workflow.machine import Machine, catalog, forget_machines, machine_for
 from workflow.models import Lane, Route, Stage, Transition, Workflow, WorkflowVersion
 from workflow.permissions import administers, ensure_role
+from workflow.states import Administrator
 
 
 def workflow_stream(code: str) -> str:
@@ -25,7 +26,7 @@ def load_workflow(
     """Validate a document (YAML or JSON text, or a parsed mapping) and store it as the next
     version of its workflow; refused with DocumentError naming each problem, changing
     nothing. The newest version loaded is the one the next submit follows."""
-    if not administers(actor):
+    if not administers(actor, Administrator.SYSTEM):
         raise NotPermitted("admin_only_workflows")
     declared = catalog().declared_roles
     known = {code: role.scope for code, role in declared.items()}
@@ -110,7 +111,7 @@ def store_rows(version: WorkflowVersion, definition: Definition) -> None:
 def migrate_workflow(*, actor: AbstractBaseUser | None, code: str, to: Any) -> list[int]:
     """Move every text in flight under another version of workflow `code` to version `to`;
     refused, naming them, if any waits at a stage the target lacks. Returns the texts moved."""
-    if not administers(actor):
+    if not administers(actor, Administrator.SYSTEM):
         raise NotPermitted("admin_only_workflows")
     target = (
         WorkflowVersion.objects.filter(workflow__code=code, number=to).first()

@@ -16,6 +16,7 @@ from workflow.exceptions import InvalidInput, NotVisible, WrongState
 from workflow.machine import catalog
 from workflow.models import Delegation
 from workflow.permissions import Authority, administers
+from workflow.states import Administrator
 
 REASON_MAX_CHARS = 500
 LONGEST_DELEGATION_DAYS = 366
@@ -72,6 +73,9 @@ def give(
         raise InvalidInput({"to": [_("没有这个用户。")]})
     if delegate.pk == actor.pk:
         raise InvalidInput({"to": [_("不能委托给自己。")]})
+    if Authority.of(delegate).administrator:
+        # 三员分立: an administrator acts on no text, not even for someone else.
+        raise InvalidInput({"to": [_("不能委托给系统、安全或审计管理员。")]})
     first, last = _day("starts", starts), _day("ends", ends)
     if last < first:
         raise InvalidInput({"ends": [_("结束日期不能早于开始日期。")]})
@@ -122,7 +126,8 @@ def _described(delegation: Delegation) -> dict[str, Any]:
 
 @transaction.atomic(durable=True)
 def revoke(*, actor: AbstractBaseUser, delegation_id: Any) -> Delegation:
-    """End a delegation now: by its delegator or an administrator."""
+    """End a delegation now: by its delegator or the security administrator (a delegation
+    passes roles on, which is that administrator's to oversee)."""
     delegation = (
         Delegation.objects.select_for_update(of=("self",))
         .select_related("delegator", "delegate")
@@ -130,7 +135,7 @@ def revoke(*, actor: AbstractBaseUser, delegation_id: Any) -> Delegation:
         .first()
     )
     may = delegation is not None and (
-        delegation.delegator_id == actor.pk or (actor.is_superuser and administers(actor))
+        delegation.delegator_id == actor.pk or administers(actor, Administrator.SECURITY)
     )
     if not may:
         raise NotVisible("delegation_not_found")

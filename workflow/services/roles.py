@@ -1,7 +1,14 @@
-"""Granting and revoking roles, for one department or all."""
+"""Granting and revoking roles, for one department or all: the security administrator's
+job (三员分立), or the command line's.
+
+The three administrator roles (`Administrator`) are exclusive: whoever holds one holds no
+other role, administrator or not, so that nobody both administers and audits, or
+administers and acts on texts. A grant that would break this is refused and recorded.
+"""
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -11,15 +18,25 @@ from submissions.models import Department, DepartmentUserObjectPermission
 from workflow import audit
 from workflow.exceptions import InvalidInput, NotPermitted
 from workflow.machine import catalog
-from workflow.permissions import administers, ensure_role
+from workflow.permissions import administers, ensure_role, roles_held
 from workflow.services.attempts import refuse_on_account
+from workflow.states import ADMINISTRATOR_ROLES, Administrator
+
+
+class _OneRoleOnly(Exception):
+    """Raised inside a grant's transaction (rolling it back) when the grant would give an
+    administrator a second role, or someone with a role an administrator's."""
+
+    def __init__(self, held: list[str]) -> None:
+        self.held = held
 
 
 def _check_may_grant(
     action: str, actor: AbstractBaseUser | None, user: AbstractBaseUser, role: Any, department
 ) -> None:
-    """Only administrators change roles; a refused attempt is recorded on the user's stream."""
-    if administers(actor):
+    """Only the security administrator changes roles; a refused attempt is recorded on the
+    user's stream."""
+    if administers(actor, Administrator.SECURITY):
         return
     refuse_on_account(
         NotPermitted("admin_only_roles"),
@@ -39,6 +56,9 @@ def _role_and_permission(role: Any, department: Department | None) -> tuple[str,
         raise InvalidInput({"role": [_("未知角色，应为：%(n)s") % {"n": names}]})
     if scopes[role] == "department" and department is None:
         raise InvalidInput({"department": [_("此角色必须指定部门。")]})
+    if role in ADMINISTRATOR_ROLES and department is not None:
+        whole = _("系统、安全、审计管理员管理整个系统，不按部门授予。")
+        raise InvalidInput({"department": [whole]})
     _group, permission = ensure_role(str(role))
     return str(role), permission
 
@@ -60,14 +80,45 @@ def grant_role(
     role: Any,
     department: Department | None = None,
 ) -> bool:
-    """Give `user` the role, for one department or (with none) for all. False if held."""
+    """Give `user` the role, for one department or (with none) for all. False if held.
+
+    Refused (and recorded) when either the role or one `user` holds is an administrator's
+    and they differ: each administrator has that one role."""
     _check_may_grant("grant_role", actor, user, role, department)
-    return _grant_role(actor, user, role, department)
+    try:
+        return _grant_role(actor, user, role, department)
+    except _OneRoleOnly as conflict:
+        refuse_on_account(
+            NotPermitted(
+                "administrator_holds_one_role",
+                user=user.get_username(),
+                held=conflict.held,
+                role=str(role),
+            ),
+            action="grant_role",
+            actor=actor,
+            user=user,
+            department=department.code if department else "",
+            role=str(role),
+        )
+
+
+def _check_one_role(user: AbstractBaseUser, role: str) -> None:
+    """Within the grant's transaction, with the user's row locked so that two grants to one
+    person at once cannot each see the other's role missing."""
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    held = [other for other in roles_held(user) if other != role]
+    if role in ADMINISTRATOR_ROLES and held:
+        raise _OneRoleOnly(held)
+    administering = [other for other in held if other in ADMINISTRATOR_ROLES]
+    if administering:
+        raise _OneRoleOnly(administering)
 
 
 @transaction.atomic(durable=True)
 def _grant_role(actor, user, role: Any, department: Department | None) -> bool:
     role, permission = _role_and_permission(role, department)
+    _check_one_role(user, role)
     group, _created = Group.objects.get_or_create(name=role)
     changed = not user.groups.filter(pk=group.pk).exists()
     user.groups.add(group)

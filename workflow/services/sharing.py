@@ -40,7 +40,7 @@ def _share(
                 raise NotVisible("text_not_found")
         else:
             text = lock_visible_text(authority, text_id)
-            if not (actor.is_superuser or authority.holds(Role.DRAFTER, text.department_id)):
+            if not authority.holds(Role.DRAFTER, text.department_id):
                 raise NotPermitted("may_not_share", text_id=text.pk)
         held = ProjectText.objects.filter(
             pk=text.pk,

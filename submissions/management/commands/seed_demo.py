@@ -12,7 +12,7 @@ from submissions.importer import ImportFormatError, parse_texts
 from submissions.models import Department, ProjectText
 from workflow import services
 from workflow.exceptions import WorkflowError
-from workflow.states import Role
+from workflow.states import ADMINISTRATOR_ROLES, Administrator, Role
 
 DEPARTMENTS = {
     "org": "中共新平彝族傣族自治县委员会组织部",
@@ -20,7 +20,7 @@ DEPARTMENTS = {
 }
 
 # username -> (role, department code or None for all departments)
-DEMO_USERS: dict[str, tuple[Role, str | None] | None] = {
+DEMO_USERS: dict[str, tuple[str, str | None]] = {
     "org_drafter": (Role.DRAFTER, "org"),
     "org_reviewer": (Role.DEPT_REVIEWER, "org"),
     "edu_drafter": (Role.DRAFTER, "edu"),
@@ -28,7 +28,11 @@ DEMO_USERS: dict[str, tuple[Role, str | None] | None] = {
     "finance": (Role.FINANCE_REVIEWER, None),
     "approver": (Role.APPROVER, None),
     "auditor": (Role.AUDITOR, None),
-    "admin": None,  # a superuser: every role, and still bound by separation of duties
+    # 三员分立: the three administrators, one job each (staff, so that they reach the admin;
+    # nobody in the demo is a superuser, a flag that grants nothing here).
+    "admin": (Administrator.SYSTEM, None),
+    "security_admin": (Administrator.SECURITY, None),
+    "audit_admin": (Administrator.AUDIT, None),
 }
 
 
@@ -40,7 +44,8 @@ class Command(BaseCommand):
         if not (settings.DEBUG or settings.DEMO_MODE):
             raise CommandError(
                 "refusing to create the demo users: their password is public (DEMO_PASSWORD) "
-                "and admin is a superuser. This is production posture; seed_demo runs only "
+                "and admin, security_admin and audit_admin administer the system. This is "
+                "production posture; seed_demo runs only "
                 "with DEMO_MODE=1 (as `make demo` sets it) or DEBUG=1."
             )
         departments = {
@@ -48,15 +53,13 @@ class Command(BaseCommand):
             for code, name in DEPARTMENTS.items()
         }
         users = {name: self._user(name, grant) for name, grant in DEMO_USERS.items()}
-        for name, grant in DEMO_USERS.items():
-            if grant is not None:
-                role, code = grant
-                services.grant_role(
-                    actor=None,
-                    user=users[name],
-                    role=role,
-                    department=departments[code] if code else None,
-                )
+        for name, (role, code) in DEMO_USERS.items():
+            services.grant_role(
+                actor=None,
+                user=users[name],
+                role=role,
+                department=departments[code] if code else None,
+            )
         self._import_sample(users["org_drafter"], departments["org"])
         self.stdout.write(
             "demo users: "
@@ -64,13 +67,13 @@ class Command(BaseCommand):
             + f" (password: the DEMO_PASSWORD setting, default {settings.DEMO_PASSWORD!r})"
         )
 
-    def _user(self, username: str, grant: object):
+    def _user(self, username: str, grant: tuple[str, str | None]):
         """The demo account, created through the audited account service the first time."""
         User = get_user_model()
         found = User.objects.filter(username=username).first()
         if found is not None:
             return found
-        user = User(username=username, is_staff=grant is None, is_superuser=grant is None)
+        user = User(username=username, is_staff=grant[0] in ADMINISTRATOR_ROLES)
         user.set_password(settings.DEMO_PASSWORD)
         return services.create_account(actor=None, user=user)
 
