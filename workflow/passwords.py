@@ -167,6 +167,9 @@ def password_expired(user: AbstractBaseUser | None) -> bool:
 
 
 def expiry_message() -> str:
-    return _("您的密码已超过 %(days)d 天未修改，已经过期。请先修改密码，再继续使用本系统。") % {
-        "days": settings.PASSWORD_MAX_AGE_DAYS
-    }
+    days = settings.PASSWORD_MAX_AGE_DAYS
+    return ngettext(
+        "您的密码已超过 %(days)d 天未修改，已经过期。请先修改密码，再继续使用本系统。",
+        "您的密码已超过 %(days)d 天未修改，已经过期。请先修改密码，再继续使用本系统。",
+        days,
+    ) % {"days": days}
