@@ -483,6 +483,29 @@ def test_the_admin_refuses_a_password_that_breaks_a_rule(client, cast, user):
     assert password_events(user) == []
 
 
+def test_a_new_account_made_in_the_admin_starts_its_history(client, cast):
+    client.force_login(cast.admin)
+
+    client.post(
+        "/admin/auth/user/add/",
+        {"username": "newcomer", "password1": NEW[0], "password2": NEW[0]},
+    )
+
+    newcomer = User.objects.get(username="newcomer")
+    assert PasswordRecord.objects.filter(user=newcomer).first().password == newcomer.password
+
+
+def test_a_new_account_made_in_the_admin_must_pass_the_rules(client, cast):
+    client.force_login(cast.admin)
+
+    response = client.post(
+        "/admin/auth/user/add/", {"username": "newcomer", "password1": "a", "password2": "a"}
+    )
+
+    assert "密码太短" in response.content.decode()
+    assert not User.objects.filter(username="newcomer").exists()
+
+
 def test_switching_password_sign_in_off_in_the_admin_is_recorded(client, cast, user):
     client.force_login(cast.admin)
 
