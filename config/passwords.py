@@ -23,8 +23,15 @@ from rest_framework.permissions import BasePermission
 from workflow.exceptions import PasswordExpired
 from workflow.passwords import expiry_message, password_expired
 
-# The pages open to a user whose password has expired (URL names).
-OPEN_WHILE_EXPIRED = {"password-change", "login", "logout", "set-language", "healthz"}
+# The pages open to a user whose password has expired (view names).
+OPEN_WHILE_EXPIRED = {
+    "password-change",
+    "login",
+    "logout",
+    "admin:logout",
+    "set-language",
+    "healthz",
+}
 
 
 class PasswordExpiryMiddleware:
@@ -43,11 +50,7 @@ class PasswordExpiryMiddleware:
         if not settings.PASSWORD_MAX_AGE_DAYS or request.path.startswith("/api/"):
             return None
         match = request.resolver_match
-        if (
-            match is None
-            or match.url_name in OPEN_WHILE_EXPIRED
-            or match.view_name == ("admin:logout")
-        ):
+        if match is None or match.view_name in OPEN_WHILE_EXPIRED:
             return None
         if not password_expired(request.user):
             return None
