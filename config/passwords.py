@@ -23,7 +23,9 @@ from rest_framework.permissions import BasePermission
 from workflow.exceptions import PasswordExpired
 from workflow.passwords import expiry_message, password_expired
 
-# The pages open to a user whose password has expired (view names).
+# The pages open to a user whose password has expired (view names). The header's bell polls
+# every 30 s, on the change page too: sending the poll to the change page would reload that
+# page under the user's typing.
 OPEN_WHILE_EXPIRED = {
     "password-change",
     "login",
@@ -31,6 +33,7 @@ OPEN_WHILE_EXPIRED = {
     "admin:logout",
     "set-language",
     "healthz",
+    "notification-bell",
 }
 
 
@@ -59,7 +62,8 @@ class PasswordExpiryMiddleware:
         if request.method == "GET" and not fragment:
             target += "?" + urlencode({"next": request.get_full_path()})
         if fragment:
-            # A fragment (the bell's poll) would get the page in its place: move the page.
+            # A fragment (a page opened before the password expired) would get the change
+            # page in its place: move the whole page there.
             return HttpResponseClientRedirect(target)
         return HttpResponseRedirect(target)
 

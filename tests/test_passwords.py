@@ -232,13 +232,23 @@ def test_an_expired_password_leads_the_admin_to_the_change_page_too(expiry, clie
     assert response["Location"].startswith("/accounts/password/")
 
 
-def test_a_background_poll_moves_the_whole_page_to_the_change_page(expiry, client, user):
+def test_a_fragment_asked_for_with_an_expired_password_moves_the_whole_page(expiry, client, user):
+    age_password(user, 91)
+    client.force_login(user)
+
+    response = client.get("/texts/amount-in-words/?amount=1", HTTP_HX_REQUEST="true")
+
+    assert response["HX-Redirect"] == "/accounts/password/"
+
+
+def test_the_bells_poll_does_not_reload_the_change_page(expiry, client, user):
     age_password(user, 91)
     client.force_login(user)
 
     response = client.get("/notifications/bell/", HTTP_HX_REQUEST="true")
 
-    assert response["HX-Redirect"] == "/accounts/password/"
+    assert response.status_code == 200
+    assert "HX-Redirect" not in response
 
 
 def test_signing_out_stays_open_with_an_expired_password(expiry, client, user):
@@ -414,6 +424,14 @@ def test_a_change_is_an_event_on_the_users_stream_with_the_address(api, user):
     assert (event.actor_name, event.detail["address"]) == ("alice", ADDRESS)
     assert event.detail["user"] == "alice"
     assert audit.verify().ok
+
+
+def test_the_auditor_finds_password_changes_by_their_action(api, cast, user):
+    change_by_api(api, user, PASSWORD, NEW[0])
+
+    found = api(cast.auditor).get("/api/v1/audit/events/?action=password_changed").json()
+
+    assert [event["actor"] for event in found["results"]] == ["alice"]
 
 
 def test_a_change_refused_by_a_rule_writes_nothing(api, user):
