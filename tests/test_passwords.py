@@ -399,6 +399,18 @@ def test_the_api_changes_the_password(api, user):
     assert fresh(user).check_password(NEW[0])
 
 
+def test_a_change_through_the_api_keeps_the_browsers_session(client, user):
+    client.force_login(user)
+
+    client.post(
+        "/api/v1/me/password/",
+        {"old_password": PASSWORD, "new_password": NEW[0]},
+        content_type="application/json",
+    )
+
+    assert client.get("/api/v1/me/").status_code == 200
+
+
 def test_a_missing_field_is_a_400_naming_it(api, user):
     response = api(user).post("/api/v1/me/password/", {"old_password": PASSWORD}, format="json")
 
