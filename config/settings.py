@@ -87,6 +87,8 @@ MIDDLEWARE = [
     # The workflow versions are read once a request (workflow.machine.catalog).
     "workflow.machine.catalog_per_request",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # An expired password (PASSWORD_MAX_AGE_DAYS) leads every page to the change page.
+    "config.passwords.PasswordExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "config.middleware.SecurityHeadersMiddleware",
@@ -145,9 +147,24 @@ AUTHENTICATION_BACKENDS = [
 ]
 ANONYMOUS_USER_NAME = None  # no anonymous user row: anonymous visitors see nothing
 
+# Password rules (workflow.passwords), for every way a password is chosen: the change page,
+# the API, the admin. 等保 asks for complexity, no reuse and (optionally) a maximum age.
+# At least this many characters, from at least this many of the four classes: lower case,
+# upper case, digits, symbols (anything else, a Chinese character too).
+PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 10)
+PASSWORD_MIN_CLASSES = env_int("PASSWORD_MIN_CLASSES", 3)
+# None of the last this many passwords (the current one included) may be chosen again.
+PASSWORD_HISTORY = env_int("PASSWORD_HISTORY", 5)
+# A password older than this many days must be changed before anything else is done: pages
+# lead to the change page, the API answers 403 "password_expired". 0 (the default): never.
+PASSWORD_MAX_AGE_DAYS = env_int("PASSWORD_MAX_AGE_DAYS", 0)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "workflow.passwords.CharacterClassValidator"},
+    # Also keeps the history that expiry reads (its password_changed hook): keep it listed
+    # even with PASSWORD_HISTORY=0.
+    {"NAME": "workflow.passwords.PasswordHistoryValidator"},
 ]
 
 LOGIN_URL = "/accounts/login/"
@@ -288,7 +305,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # An expired password (PASSWORD_MAX_AGE_DAYS): 403 "password_expired" (config.passwords).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "config.passwords.PasswordNotExpired",
+    ],
     "DEFAULT_PARSER_CLASSES": ["config.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.Pagination",

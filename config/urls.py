@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config.health import healthz
@@ -12,6 +13,7 @@ from workflow import api as workflow
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("me/", workflow.Me.as_view(), name="api-me"),
+    path("me/password/", workflow.MePassword.as_view(), name="api-me-password"),
     path("departments/", texts.DepartmentList.as_view(), name="api-departments"),
     path("texts/", texts.TextListCreate.as_view(), name="api-texts"),
     path("texts/inbox/", texts.TextInbox.as_view(), name="api-inbox"),
@@ -88,6 +90,9 @@ urlpatterns = [
     # that the docs run under a Content-Security-Policy without inline script.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
+    # The admin's own "change password" is the audited page everyone uses (the password
+    # service: rules, history, event); Django's would save the password unaudited.
+    path("admin/password_change/", RedirectView.as_view(pattern_name="password-change")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("audit/", include("workflow.urls")),

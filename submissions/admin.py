@@ -6,12 +6,14 @@ through `change_account`/`create_account`, so that a change made here is audited
 made with a command. No form edits groups or permissions directly for the same reason.
 """
 
+from contextvars import ContextVar
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
@@ -20,6 +22,7 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 
+from config.login import client_address
 from submissions.models import Department, DepartmentUserObjectPermission
 from workflow import services
 from workflow.admin import AdministeredBy
@@ -134,6 +137,27 @@ admin.site.unregister(User)
 admin.site.unregister(Group)
 
 
+# The request of the admin's password form being saved: Django builds the form with the user
+# alone, and the service wants who sets the password and from where.
+_password_request: ContextVar[HttpRequest] = ContextVar("password_request")
+
+
+class AuditedPasswordForm(AdminPasswordChangeForm):
+    """The admin's form that sets (or switches off) another user's password, saved through
+    the audited password service: history, event and the rest in one transaction."""
+
+    def save(self, commit: bool = True) -> Any:
+        request = _password_request.get()
+        wanted = self.cleaned_data["set_usable_password"]
+        self.user = services.reset_password(
+            actor=request.user,
+            user=self.user,
+            new=self.cleaned_data["password1"] if wanted else None,
+            address=client_address(request),
+        )
+        return self.user
+
+
 @admin.register(User)
 class WorkflowUserAdmin(AdministeredBy, UserAdmin):
     """Users without the group and permission pickers: roles change through grants only,
@@ -152,6 +176,7 @@ class WorkflowUserAdmin(AdministeredBy, UserAdmin):
     ]
     readonly_fields = ["last_login", "roles"]
     actions = []
+    change_password_form = AuditedPasswordForm
 
     @admin.display(description=_("角色"))
     def roles(self, user: Any) -> str:
@@ -167,6 +192,19 @@ class WorkflowUserAdmin(AdministeredBy, UserAdmin):
         self, request: HttpRequest, object_id=None, form_url="", extra_context=None
     ):
         return self._changeform_view(request, object_id, form_url, extra_context)
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = ""):
+        """Django's view, its form saved through the password service (AuditedPasswordForm);
+        a refused change is shown on the account's page."""
+        token = _password_request.set(request)
+        try:
+            return super().user_change_password(request, id, form_url)
+        except WorkflowError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            change = reverse("admin:auth_user_change", args=[id])
+            return HttpResponseRedirect(change)
+        finally:
+            _password_request.reset(token)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         try:

@@ -4,6 +4,7 @@
 import json
 from collections.abc import Iterator
 
+from django.contrib.auth import update_session_auth_hash
 from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.utils import timezone
@@ -11,12 +12,15 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.login import client_address
 from submissions.api import authority_of, body_of
 from workflow import audit, services
 from workflow.csv_export import stream_csv
@@ -74,6 +78,35 @@ class Me(APIView):
                 "departments": sorted(departments.values()),
             }
         )
+
+
+class PasswordChange(serializers.Serializer):
+    old_password = serializers.CharField(trim_whitespace=False)
+    new_password = serializers.CharField(trim_whitespace=False)
+
+
+class MePassword(APIView):
+    """The user changes their own password; open when it has expired (the only call that is)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=PasswordChange,
+        responses=inline_serializer("PasswordChanged", {"detail": serializers.CharField()}),
+    )
+    def post(self, request: Request) -> Response:
+        form = PasswordChange(data=body_of(request))
+        form.is_valid(raise_exception=True)
+        account = services.change_password(
+            user=request.user,
+            old=form.validated_data["old_password"],
+            new=form.validated_data["new_password"],
+            address=client_address(request),
+        )
+        if isinstance(request.successful_authenticator, SessionAuthentication):
+            # The browser's session outlives the change (Django ends every other one).
+            update_session_auth_hash(request._request, account)
+        return Response({"detail": _("密码已修改。")})
 
 
 class AuditEventList(GenericAPIView):

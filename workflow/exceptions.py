@@ -14,6 +14,7 @@ __all__ = [
     "InvalidInput",
     "NotPermitted",
     "NotVisible",
+    "PasswordExpired",
     "Refusal",
     "StaleVersion",
     "TooLarge",
@@ -69,3 +70,10 @@ class WrongState(Refusal):
 class StaleVersion(Refusal):
     status = 409
     code = "stale_version"
+
+
+class PasswordExpired(WorkflowError):
+    """The user's password is older than PASSWORD_MAX_AGE_DAYS: nothing but changing it."""
+
+    status = 403
+    code = "password_expired"

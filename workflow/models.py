@@ -524,3 +524,31 @@ class StageVisit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.text_id} {self.stage}"
+
+
+class PasswordRecord(models.Model):
+    """A password a user has had (its hash, never the password) and when it was set.
+
+    Written by the history validator's `password_changed` hook (workflow.passwords), which
+    Django calls whenever `set_password` is followed by a save: the change service, the
+    admin, `seed_demo`. The newest record says how old the current password is (expiry);
+    the newest PASSWORD_HISTORY say which may not be used again. An account made with its
+    password already hashed (`create_user`, `createsuperuser`) has none until its first
+    change: its current password and when it joined stand in.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="password_records"
+    )
+    password = models.CharField(_("密码（哈希值）"), max_length=128)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "workflow_password_record"
+        ordering = ["-changed_at", "-id"]
+        verbose_name = _("历史密码")
+        verbose_name_plural = _("历史密码")
+        indexes = [models.Index(fields=["user", "-changed_at", "-id"], name="password_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.changed_at:%Y-%m-%d}"

@@ -32,6 +32,7 @@ EVENTS = {
     "change_account": gettext_lazy("变更账户"),
     "sign_in_failed": gettext_lazy("登录失败"),
     "sign_in_locked_out": gettext_lazy("登录被锁定"),
+    "password_changed": gettext_lazy("修改密码"),
     "refusals_summarised": gettext_lazy("被拒绝尝试汇总"),
     "audit_head_restored": gettext_lazy("恢复链头"),
     "delegation_given": gettext_lazy("委托"),
@@ -95,6 +96,7 @@ REFUSALS = {
         "三员分立：%(administrator)s不能编辑、提交或审核项目文本。"
     ),
     "auditors_only": gettext_lazy("只有审计人或审计管理员可以查看或校验审计日志。"),
+    "wrong_old_password": gettext_lazy("原密码不正确。"),
     "not_a_drafter": gettext_lazy("您不是该部门的编制人。"),
     "not_editable": gettext_lazy("“%(state)s”状态的文本不能编辑。"),
     "may_not_edit": gettext_lazy("只有本部门的编制人或被授权人可以编辑。"),

@@ -57,6 +57,7 @@ def pages_of(role: str, texts: Texts) -> list[tuple[str, str]]:
     common = [("home", "/"), ("texts", "/texts/"), ("notifications", "/notifications/")]
     common.append(("preferences", "/notifications/preferences/"))
     common.append(("not-found", "/texts/999999/"))
+    common.append(("password", "/accounts/password/"))
     by_role = {
         "org_drafter": [
             ("new-text", "/texts/new/"),

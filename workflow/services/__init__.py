@@ -8,7 +8,8 @@ raised again. Views, the API, the admin, the tasks and the management commands c
 these; nothing else writes `state`, decisions, revisions or audit events.
 
 One module a concern: accounts, actions, definitions (workflow versions), delegation,
-drafting, roles, sharing, deadlines, reminders (催办), refused attempts, sign-ins.
+drafting, roles, sharing, deadlines, reminders (催办), refused attempts, sign-ins,
+passwords.
 """
 
 from workflow.services.accounts import change_account, create_account
@@ -24,6 +25,7 @@ from workflow.services.drafting import (
     edit_text,
     import_texts,
 )
+from workflow.services.passwords import change_password, reset_password
 from workflow.services.reminders import urge
 from workflow.services.roles import grant_role, revoke_role
 from workflow.services.sharing import grant_text_access, revoke_text_access
@@ -32,6 +34,7 @@ from workflow.services.signin import record_failed_sign_in
 __all__ = [
     "add_signer",
     "change_account",
+    "change_password",
     "check_import_size",
     "create_account",
     "create_text",
@@ -44,6 +47,7 @@ __all__ = [
     "migrate_workflow",
     "perform_action",
     "record_failed_sign_in",
+    "reset_password",
     "revoke_delegation",
     "revoke_role",
     "revoke_text_access",
