@@ -1,26 +1,35 @@
-"""Celery tasks of the workflow: each calls a service and is safe to run twice."""
+"""Celery tasks of the workflow: each calls a service and is safe to run twice.
+
+The periodic ones hold a lease (workflow.leases) while they run: a second scheduler's run of
+the same job, started while the first still runs, does nothing.
+"""
 
 from celery import shared_task
 
 from workflow import audit, services
+from workflow.leases import exclusive
 
 
 @shared_task(name="workflow.tasks.seal_audit_log")
+@exclusive("seal_audit_log", busy=None)
 def seal_audit_log() -> int | None:
     checkpoint = audit.seal()
     return checkpoint.seq if checkpoint else None
 
 
 @shared_task(name="workflow.tasks.verify_audit_log")
-def verify_audit_log() -> bool:
+@exclusive("verify_audit_log", busy=None)
+def verify_audit_log() -> bool | None:
     return audit.verify_and_keep().ok
 
 
 @shared_task(name="workflow.tasks.sweep_deadlines")
+@exclusive("sweep_deadlines", busy=0)
 def sweep_deadlines() -> int:
     return services.sweep_deadlines()
 
 
 @shared_task(name="workflow.tasks.summarise_refusals")
+@exclusive("summarise_refusals", busy=0)
 def summarise_refusals() -> int:
     return services.summarise_ended_windows()
