@@ -192,3 +192,23 @@ def test_a_backup_goes_only_into_an_empty_directory(db, tmp_path):
 
     with pytest.raises(CommandError, match="not empty"):
         call_command("backup", str(tmp_path / "backup"))
+
+
+def test_a_restore_keeps_a_different_checkpoint_file_already_there(
+    sealed_log, tmp_path, fresh_database, restored_checkpoints
+):
+    # It may be newer than the backup: then it is the witness of what the backup lacks.
+    backups.back_up(tmp_path / "backup")
+    restored_checkpoints.parent.mkdir(parents=True)
+    restored_checkpoints.write_text('{"seq": 1, "hash": "newer"}\n')
+    run = ("restore_backup", str(tmp_path / "backup"))
+
+    refused = manage(*run, database=fresh_database, checkpoints=restored_checkpoints)
+    forced = manage(*run, "--force", database=fresh_database, checkpoints=restored_checkpoints)
+
+    assert refused.returncode != 0
+    assert "differs from the backup's checkpoint file" in refused.stderr
+    assert forced.returncode == 0, forced.stderr
+    kept = list(restored_checkpoints.parent.glob("audit-checkpoints.log.before-restore-*"))
+    assert [path.read_text() for path in kept] == ['{"seq": 1, "hash": "newer"}\n']
+    assert restored_checkpoints.read_text() == Path(settings.AUDIT_CHECKPOINT_FILE).read_text()

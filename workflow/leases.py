@@ -3,8 +3,9 @@
 Every sweep is correct when two run at once (each row it acts on is locked and checked
 again under the lock, or its result is keyed by a unique constraint); the lease spares the
 second run's work, and keeps two full verifications from recording two results for one
-state of the log. Two beat schedulers started by mistake, or cron starting `run_sweeps`
-while the previous one still runs, then cost nothing.
+state of the log. Only for jobs whose skipped run the next run makes up for: a sweep, not
+a seal asked for after a change. Two beat schedulers started by mistake, or cron starting
+`run_sweeps` while the previous one still runs, then cost nothing.
 
 PostgreSQL: a session advisory lock, taken without waiting. It is released at the end of
 the run, or by the server when the process or its connection dies, so a crashed run never

@@ -1,6 +1,6 @@
 """Celery tasks of the workflow: each calls a service and is safe to run twice.
 
-The periodic ones hold a lease (workflow.leases) while they run: a second scheduler's run of
+The periodic sweeps hold a lease (workflow.leases) while they run: a second scheduler's run of
 the same job, started while the first still runs, does nothing.
 """
 
@@ -10,8 +10,10 @@ from workflow import audit, services
 from workflow.leases import exclusive
 
 
+# No lease: a seal asked for after a change must never be skipped because another seal,
+# which may have read the log before that change, is running. Seals queue on the sealing
+# lock instead (audit.seal), and the second finds nothing new unless something is.
 @shared_task(name="workflow.tasks.seal_audit_log")
-@exclusive("seal_audit_log", busy=None)
 def seal_audit_log() -> int | None:
     checkpoint = audit.seal()
     return checkpoint.seq if checkpoint else None
