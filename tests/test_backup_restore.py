@@ -7,6 +7,8 @@ The backup runs in this process on the test database; the restore and the verifi
 as an operator would run them on a fresh machine: processes of their own, on a database and
 a checkpoint file that are new. On both databases."""
 
+# ruff: noqa: F811 - the fixture imported from tests.test_database_role is a test parameter
+
 import os
 import subprocess
 import sys
@@ -24,6 +26,8 @@ from django.db.models import Max
 from tests.factories import act
 from tests.live import database_url
 from tests.tampering import CHECKPOINTS, EVENTS, tamper
+from tests.test_database_role import ROLE as APP_ROLE
+from tests.test_database_role import app_role  # noqa: F401 - fixture
 from workflow import audit, backups
 from workflow.models import AuditChain, AuditCheckpoint, AuditEvent
 
@@ -212,3 +216,24 @@ def test_a_restore_keeps_a_different_checkpoint_file_already_there(
     kept = list(restored_checkpoints.parent.glob("audit-checkpoints.log.before-restore-*"))
     assert [path.read_text() for path in kept] == ['{"seq": 1, "hash": "newer"}\n']
     assert restored_checkpoints.read_text() == Path(settings.AUDIT_CHECKPOINT_FILE).read_text()
+
+
+@pytest.mark.postgres
+def test_the_applications_role_makes_a_backup_that_restores_and_verifies(
+    sealed_log, app_role, tmp_path, fresh_database, restored_checkpoints
+):
+    # As compose's `backup` service runs: the role that owns no table, reading every one.
+    as_app = database_url().replace("postgres://postgres@", f"postgres://{APP_ROLE}@", 1)
+    backup = tmp_path / "backup"
+    made = manage(
+        "backup", str(backup), database=as_app, checkpoints=Path(settings.AUDIT_CHECKPOINT_FILE)
+    )
+    assert made.returncode == 0, made.stderr
+
+    restored = manage(
+        "restore_backup", str(backup), database=fresh_database, checkpoints=restored_checkpoints
+    )
+    verified = manage("verify_audit", database=fresh_database, checkpoints=restored_checkpoints)
+
+    assert restored.returncode == 0, restored.stderr
+    assert verified.returncode == 0, verified.stderr
