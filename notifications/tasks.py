@@ -1,8 +1,13 @@
-"""Celery tasks: each calls a service and is safe to run twice (acks-late redelivery)."""
+"""Celery tasks: each calls a service and is safe to run twice (acks-late redelivery).
+
+The periodic ones hold a lease (workflow.leases) while they run: a second scheduler's run of
+the same job, started while the first still runs, does nothing.
+"""
 
 from celery import shared_task
 
 from notifications import services
+from workflow.leases import exclusive
 
 
 @shared_task(name="notifications.tasks.deliver")
@@ -11,10 +16,12 @@ def deliver(outbox_id: int) -> bool:
 
 
 @shared_task(name="notifications.tasks.sweep_outbox")
+@exclusive("sweep_outbox", busy=0)
 def sweep_outbox() -> int:
     return services.sweep_outbox()
 
 
 @shared_task(name="notifications.tasks.send_digests")
+@exclusive("send_digests", busy=0)
 def send_digests() -> int:
     return services.send_digests()

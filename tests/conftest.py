@@ -30,12 +30,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
-# Transactional tests end with a flush, which TRUNCATEs every table; the audit table's
-# trigger refuses TRUNCATE, as it must in production. Let the test harness (only) through.
+# Transactional tests end with a flush, which TRUNCATEs (SQLite: DELETEs) every table; the
+# audit table's triggers refuse that, as they must in production. Let the test harness
+# (only) through.
 _original_flush = flush.Command.handle
 
 
 def _flush_ignoring_triggers(self: flush.Command, **options: Any) -> None:
+    if connection.vendor == "sqlite":
+        # SQLite's own append-only triggers (pgtrigger does nothing there) refuse the
+        # flush's DELETEs: drop them for it and put them back.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            triggers = cursor.fetchall()
+            for name, _sql in triggers:
+                cursor.execute(f'DROP TRIGGER "{name}"')
+        try:
+            return _original_flush(self, **options)
+        finally:
+            with connection.cursor() as cursor:
+                for _name, sql in triggers:
+                    cursor.execute(sql)
     with pgtrigger.ignore():
         return _original_flush(self, **options)
 

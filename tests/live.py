@@ -12,6 +12,9 @@ Fixtures (all function-scoped):
   app pointed at it (not eager, no result backend); everything restored afterwards.
 - ``web_servers`` -> [WebServer] * 3: gunicorn processes (one sync worker each) on free ports and
   the test database, plain HTTP. Depends on ``transactional_db``.
+- ``several_processes`` -> Fleet: two web processes, three workers and two `celery beat`
+  schedulers on the private Redis, the test database and one checkpoint file (this process's
+  too); every periodic job due every second or two. Depends on ``transactional_db``.
 - ``celery_worker`` -> CeleryWorker: a real worker subprocess (prefork, concurrency 1, embedded
   beat) on the private Redis and the test database, already answering ping. Depends on
   ``transactional_db``: rows the worker writes are visible to the test once committed.
@@ -33,6 +36,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -41,7 +45,9 @@ import pytest
 
 __all__ = [
     "REDIS_SERVER",
+    "CeleryBeat",
     "CeleryWorker",
+    "Fleet",
     "RedisServer",
     "WebServer",
     "celery_worker",
@@ -52,6 +58,7 @@ __all__ = [
     "pid_alive",
     "port_open",
     "redis_server",
+    "several_processes",
     "use_broker",
     "wait_for",
     "web_servers",
@@ -409,6 +416,7 @@ class CeleryWorker:
         *,
         app: Any = None,
         extra_env: dict[str, str] | None = None,
+        embedded_beat: bool = True,
     ):
         from celery.utils.nodenames import host_format
 
@@ -427,6 +435,7 @@ class CeleryWorker:
         self.schedule_file = self.directory / "beat-schedule"
         self.log_path = self.directory / "worker.log"
         self.extra_env = dict(extra_env or {})
+        self.embedded_beat = embedded_beat
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
         self.seen_pids: set[int] = set()
@@ -456,11 +465,11 @@ class CeleryWorker:
 
     @property
     def command(self) -> list[str]:
+        beat = ["-B", "--schedule", str(self.schedule_file)] if self.embedded_beat else []
         return [
-            sys.executable, "-m", "celery", "-A", "config", "worker", "-B",
+            sys.executable, "-m", "celery", "-A", "config", "worker", *beat,
             "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO",
             "--without-gossip", "--without-mingle",
-            "--schedule", str(self.schedule_file),
             "--hostname", self.hostname_template,
         ]  # fmt: skip
 
@@ -540,6 +549,17 @@ class CeleryWorker:
         """Start the worker and wait until it answers ping (else fail with its log)."""
         if self.running:
             return self
+        self.launch()
+        try:
+            self.wait_until_ready(timeout)
+        except BaseException:
+            self.kill_now()
+            raise
+        return self
+
+    def launch(self) -> CeleryWorker:
+        """Start the process and return at once (several start faster side by side); then
+        wait_until_ready."""
         self.starts += 1
         _become_subreaper()
         with self.log_path.open("ab") as log:
@@ -556,11 +576,6 @@ class CeleryWorker:
                 preexec_fn=_parent_death_signal(signal.SIGTERM),
             )
         _RUNNING[id(self)] = self
-        try:
-            self.wait_until_ready(timeout)
-        except BaseException:
-            self.kill_now()
-            raise
         return self
 
     def kill(self, sig: int = signal.SIGKILL, timeout: float = 10) -> list[int]:
@@ -624,6 +639,39 @@ class CeleryWorker:
         return f"<CeleryWorker {self.hostname} {state}>"
 
 
+class CeleryBeat(CeleryWorker):
+    """`celery -A config beat` as a process of its own: a scheduler sending the periodic jobs
+    to the broker, as the compose file's `beat` service does. Two of them are two schedulers
+    started by mistake."""
+
+    @property
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
+            "--schedule", str(self.schedule_file),
+        ]  # fmt: skip
+
+    def sent(self, entry: str) -> int:
+        """How many times this scheduler has sent the job named `entry` (CELERY_BEAT_SCHEDULE)."""
+        return self.log_text().count(f"Sending due task {entry} ")
+
+    def wait_until_ready(self, timeout: float = 30) -> None:
+        def started() -> bool:
+            if self.process is None or self.process.poll() is not None:
+                raise AssertionError(
+                    f"beat exited with {self.process and self.process.returncode}:\n"
+                    f"{self.log_tail()}"
+                )
+            return "beat: Starting..." in self.log_text()
+
+        self.wait_for(started, timeout=timeout, interval=0.1, message="beat never started")
+        self.pids()
+
+    def __repr__(self) -> str:
+        state = f"pid {self.pid}" if self.running else "stopped"
+        return f"<CeleryBeat {state}>"
+
+
 @pytest.fixture
 def celery_worker(
     transactional_db: None, live_broker: RedisServer, tmp_path: Path, request: Any
@@ -657,11 +705,19 @@ class WebServer:
     """`gunicorn config.wsgi` (one sync worker) as a process of its own on a free port, on the
     test database: several of them are several web processes, as in production."""
 
-    def __init__(self, directory: Path, db_url: str, extra_env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        directory: Path,
+        db_url: str,
+        extra_env: dict[str, str] | None = None,
+        *,
+        threads: int = 1,
+    ):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.database_url = db_url
         self.extra_env = dict(extra_env or {})
+        self.threads = threads
         self.port = free_port()
         self.log_path = self.directory / "gunicorn.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -685,6 +741,7 @@ class WebServer:
         command = [
             sys.executable, "-m", "gunicorn", "config.wsgi:application",
             "--bind", f"127.0.0.1:{self.port}", "--workers", "1", "--timeout", "60",
+            "--threads", str(self.threads),
         ]  # fmt: skip
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
@@ -739,3 +796,84 @@ def web_servers(transactional_db: None, tmp_path: Path) -> Iterator[list[WebServ
     finally:
         for server in servers:
             server.kill_now()
+
+
+# --- Several of each at once ------------------------------------------------------------------
+
+
+@dataclass
+class Fleet:
+    """Web processes, workers and beat schedulers on one database, one broker and one
+    checkpoint file (the compose file's `audit-seals` volume)."""
+
+    web: list[WebServer]
+    workers: list[CeleryWorker]
+    beats: list[CeleryBeat]
+    checkpoint_file: Path
+
+    def everyone(self) -> list[Any]:
+        return [*self.web, *self.workers, *self.beats]
+
+    def mails(self) -> list[Path]:
+        """The e-mail files every worker wrote (Django's file backend)."""
+        return sorted(p for w in self.workers if w.mail_dir.exists() for p in w.mail_dir.iterdir())
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {thing!r} ---\n{_tail(thing.log_text(), 60)}" for thing in self.everyone()
+        )
+
+
+@pytest.fixture
+def several_processes(
+    transactional_db: None, live_broker: RedisServer, tmp_path: Path, request: Any, settings: Any
+) -> Iterator[Fleet]:
+    """Two web processes, three workers (no embedded beat) and two `celery beat` processes,
+    all running; killed at teardown, their logs printed (pytest shows them on failure).
+
+    Each periodic job is due every second or two (override with a fixture named
+    `several_processes_env` returning a dict of settings).
+    """
+    try:
+        extra = request.getfixturevalue("several_processes_env")
+    except pytest.FixtureLookupError:
+        extra = {}
+    checkpoint_file = tmp_path / "audit-seals" / "checkpoints.log"
+    settings.AUDIT_CHECKPOINT_FILE = checkpoint_file  # this process's too
+    env = {
+        "AUDIT_CHECKPOINT_FILE": str(checkpoint_file),
+        "OUTBOX_SWEEP_SECONDS": "1",
+        "DEADLINE_SWEEP_SECONDS": "1",
+        "CHECKPOINT_SECONDS": "1",
+        "OUTBOX_REDISPATCH_SECONDS": "2",
+        **extra,
+    }
+    url = database_url()
+    fleet = Fleet(
+        web=[
+            WebServer(tmp_path / f"web{n}", url, {**env, "REDIS_URL": live_broker.url})
+            for n in range(2)
+        ],
+        workers=[
+            CeleryWorker(
+                tmp_path / f"worker{n}", live_broker.url, url, extra_env=env, embedded_beat=False
+            )
+            for n in range(3)
+        ],
+        beats=[
+            CeleryBeat(tmp_path / f"beat{n}", live_broker.url, url, extra_env=env) for n in range(2)
+        ],
+        checkpoint_file=checkpoint_file,
+    )
+    try:
+        for process in [*fleet.workers, *fleet.beats]:
+            process.launch()
+        for server in fleet.web:
+            server.start(timeout=60)
+        for process in [*fleet.workers, *fleet.beats]:
+            process.wait_until_ready(timeout=60)
+        yield fleet
+    finally:
+        for thing in fleet.everyone():
+            thing.kill_now()
+        print(fleet.logs())

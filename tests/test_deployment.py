@@ -77,6 +77,31 @@ def test_check_deploy_is_clean_given_only_secret_key_and_allowed_hosts():
     assert "WARNING" not in result.stderr
 
 
+def compose_app_environment() -> dict[str, str]:
+    """The web service's environment in docker-compose.yml (the README's production stack),
+    as compose would resolve it: each required secret set, each optional one its default."""
+
+    def resolve(match: re.Match[str]) -> str:
+        kind, default = match["kind"], match["rest"]
+        return secrets.token_urlsafe(50) if kind == ":?" else default
+
+    pattern = re.compile(r"\$\{(?P<name>[A-Z_]+)(?P<kind>:\?|:-)(?P<rest>[^}]*)\}")
+    return {
+        name: pattern.sub(resolve, str(value))
+        for name, value in COMPOSE["services"]["web"]["environment"].items()
+    }
+
+
+def test_check_deploy_is_clean_with_the_production_stacks_settings():
+    # Every setting the compose file gives the web app (proxy header, health token, the
+    # checkpoint file, the databases' URLs, ...), with ALLOWED_HOSTS named as the README says.
+    result = manage("check", "--deploy", **{**compose_app_environment(), "ALLOWED_HOSTS": HOST})
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "System check identified no issues (0 silenced)."
+    assert "WARNING" not in result.stderr
+
+
 def test_production_posture_is_https_only():
     settings = posture()
 

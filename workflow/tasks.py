@@ -1,10 +1,18 @@
-"""Celery tasks of the workflow: each calls a service and is safe to run twice."""
+"""Celery tasks of the workflow: each calls a service and is safe to run twice.
+
+The periodic sweeps hold a lease (workflow.leases) while they run: a second scheduler's run of
+the same job, started while the first still runs, does nothing.
+"""
 
 from celery import shared_task
 
 from workflow import audit, services
+from workflow.leases import exclusive
 
 
+# No lease: a seal asked for after a change must never be skipped because another seal,
+# which may have read the log before that change, is running. Seals queue on the sealing
+# lock instead (audit.seal), and the second finds nothing new unless something is.
 @shared_task(name="workflow.tasks.seal_audit_log")
 def seal_audit_log() -> int | None:
     checkpoint = audit.seal()
@@ -12,15 +20,18 @@ def seal_audit_log() -> int | None:
 
 
 @shared_task(name="workflow.tasks.verify_audit_log")
-def verify_audit_log() -> bool:
+@exclusive("verify_audit_log", busy=None)
+def verify_audit_log() -> bool | None:
     return audit.verify_and_keep().ok
 
 
 @shared_task(name="workflow.tasks.sweep_deadlines")
+@exclusive("sweep_deadlines", busy=0)
 def sweep_deadlines() -> int:
     return services.sweep_deadlines()
 
 
 @shared_task(name="workflow.tasks.summarise_refusals")
+@exclusive("summarise_refusals", busy=0)
 def summarise_refusals() -> int:
     return services.summarise_ended_windows()
