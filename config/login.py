@@ -20,16 +20,11 @@ from django.utils.translation import gettext as _
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import Throttled, ValidationError
 
+from config.addresses import client_address
 from workflow.services import record_failed_sign_in
 
 # AbstractUser.username's max_length: no account has a longer name.
 USERNAME_MAX_CHARS = 150
-
-
-def client_address(request: HttpRequest) -> str:
-    """The address a request came from. No forwarded-for header is trusted: any client can
-    send one, and a forged address would dodge the throttle."""
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def throttled_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:

@@ -9,6 +9,7 @@ DEMO_MODE      "1" for the one-machine plain-HTTP demo (`make demo`); without it
 ALLOWED_HOSTS  comma-separated
 """
 
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
@@ -28,6 +29,18 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
+
+
+def env_networks(name: str) -> list[str]:
+    """Comma-separated IP addresses or CIDR networks; a bad entry stops the start naming it,
+    rather than being trusted, or ignored, silently."""
+    entries = [e.strip() for e in os.environ.get(name, "").split(",") if e.strip()]
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ValueError(f"{name}: {entry!r} is neither an IP address nor a network") from None
+    return entries
 
 
 def _local_secret_key() -> str:
@@ -170,12 +183,18 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # A refused attempt during a lockout neither extends it nor grows its row.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_CLIENT_IP_CALLABLE = "config.login.client_address"
+AXES_CLIENT_IP_CALLABLE = "config.addresses.client_address"
 AXES_USERNAME_CALLABLE = "config.login.throttled_username"
 AXES_LOCKOUT_CALLABLE = "config.login.lockout_response"
 # Successful sign-ins are not kept in axes' own table; failures go to the audit log.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
+# The reverse proxies in front of the web processes (addresses or CIDR networks,
+# comma-separated). Only a request whose REMOTE_ADDR is one of them has its X-Forwarded-For
+# read, and the client is the right-most hop that is not one of them (config.addresses), for
+# the throttle, the sign-in events and the audit. Empty (the default): no header is trusted,
+# since any client can send one and a forged address would dodge the throttle.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 
