@@ -12,7 +12,7 @@ ALLOWED_HOSTS  comma-separated
 import ipaddress
 import os
 import secrets
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -43,6 +43,18 @@ def env_networks(name: str) -> list[str]:
     return entries
 
 
+def env_hours(name: str, default: str) -> tuple[time, time]:
+    """ "HH:MM-HH:MM", opening before closing, local time."""
+    value = os.environ.get(name, default)
+    try:
+        opening, closing = (time.fromisoformat(part.strip()) for part in value.split("-"))
+    except ValueError:
+        raise ValueError(f"{name}: {value!r} is not HH:MM-HH:MM") from None
+    if opening >= closing:
+        raise ValueError(f"{name}: {value!r} closes before it opens")
+    return opening, closing
+
+
 def _local_secret_key() -> str:
     """The embedded default keeps a random key in var/ (never committed) across restarts."""
     path = BASE_DIR / "var" / "secret_key"
@@ -71,7 +83,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
@@ -195,6 +206,14 @@ AXES_VERBOSE = False
 # the throttle, the sign-in events and the audit. Empty (the default): no header is trusted,
 # since any client can send one and a forged address would dodge the throttle.
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
+# Scripts' tokens (workflow.tokens) end when unused for TOKEN_IDLE_WORKING_HOURS of working
+# time (a script left over a weekend keeps its token; one forgotten for a working day loses
+# it), and TOKEN_MAX_AGE_DAYS after they were issued, used or not: a leaked token is good for
+# a bounded time. 0 turns either limit off.
+TOKEN_IDLE_WORKING_HOURS = env_int("TOKEN_IDLE_WORKING_HOURS", 8)
+TOKEN_MAX_AGE_DAYS = env_int("TOKEN_MAX_AGE_DAYS", 30)
+# Working time, for the tokens' idle limit: Monday to Friday between these local times.
+WORKING_HOURS = env_hours("WORKING_HOURS", "09:00-17:00")
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 
@@ -302,9 +321,10 @@ IMPORT_MAX_TEXTS = env_int("IMPORT_MAX_TEXTS", 100)
 # --- API ------------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
-    # Token first: its WWW-Authenticate header makes "not logged in" a 401, not a 403.
+    # Token first: its WWW-Authenticate header makes "not logged in" a 401, not a 403. Our
+    # own tokens (hashed, expiring, revocable), not DRF's authtoken.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "config.token_auth.AccessTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -30,8 +30,12 @@ EVENTS = {
     "urge": gettext_lazy("催办"),
     "create_account": gettext_lazy("创建账户"),
     "change_account": gettext_lazy("变更账户"),
+    "sign_in": gettext_lazy("登录成功"),
+    "sign_out": gettext_lazy("退出登录"),
     "sign_in_failed": gettext_lazy("登录失败"),
     "sign_in_locked_out": gettext_lazy("登录被锁定"),
+    "token_issued": gettext_lazy("签发访问令牌"),
+    "token_revoked": gettext_lazy("撤销访问令牌"),
     "refusals_summarised": gettext_lazy("被拒绝尝试汇总"),
     "audit_head_restored": gettext_lazy("恢复链头"),
     "delegation_given": gettext_lazy("委托"),
@@ -82,6 +86,8 @@ REFUSALS = {
     "notification_not_found": gettext_lazy("通知不存在。"),
     "delegation_not_found": gettext_lazy("委托不存在。"),
     "delegation_revoked": gettext_lazy("此委托已撤销。"),
+    "token_not_found": gettext_lazy("访问令牌不存在。"),
+    "token_already_revoked": gettext_lazy("此访问令牌已撤销。"),
     "admin_only_accounts": gettext_lazy("只有系统管理员可以变更账户的权限。"),
     "admin_only_roles": gettext_lazy("只有系统管理员可以授予或收回角色。"),
     "admin_only_workflows": gettext_lazy("只有系统管理员可以发布或迁移审批流程。"),
@@ -116,6 +122,23 @@ REFUSALS = {
     "stage_missing_in_target": gettext_lazy(
         "版本 %(version)s 没有这些文本所在的阶段，不能迁移：%(texts)s"
     ),
+}
+
+
+# Why a token was revoked (workflow.services.tokens), as the audit log's readers see it.
+TOKEN_REVOCATION_REASONS = {
+    "owner": gettext_lazy("本人撤销"),
+    "administrator": gettext_lazy("管理员撤销"),
+    "account_deactivated": gettext_lazy("账户已停用"),
+    "password_changed": gettext_lazy("密码已更改"),
+}
+
+
+# The ways into the product a sign-in event names (workflow.services.signin).
+WAYS_IN = {
+    "page": gettext_lazy("登录页面"),
+    "admin": gettext_lazy("管理后台"),
+    "token": gettext_lazy("令牌接口"),
 }
 
 
