@@ -14,7 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from workflow import services, tokens
 from workflow.definitions import DOCUMENT_MAX_BYTES
@@ -178,7 +178,8 @@ class AccessTokenAdmin(ReadOnly):
                 revoked += 1
             except WorkflowError as error:
                 self.message_user(request, error.message, messages.ERROR)
-        self.message_user(request, _("已撤销 %(n)d 个访问令牌。") % {"n": revoked})
+        message = ngettext("已撤销 %(n)d 个访问令牌。", "已撤销 %(n)d 个访问令牌。", revoked)
+        self.message_user(request, message % {"n": revoked})
 
 
 STATES = {
