@@ -347,3 +347,45 @@ def test_drfs_old_tokens_are_carried_over_hashed_and_its_table_dropped(cast):
     assert (token.user_id, token.prefix) == (cast.approver.pk, old[:8])
     assert abs(token.created_at - issued) < timedelta(seconds=1)
     assert me(old).json()["username"] == "approver"
+
+
+# --- the page --------------------------------------------------------------------------------
+
+
+def test_the_tokens_page_lists_ones_own_live_tokens(cast, client):
+    mine = issue(HTTP_USER_AGENT="nightly-export/1.0")
+    theirs = issue("org_reviewer")
+    client.force_login(cast.org_drafter)
+
+    page = client.get("/accounts/tokens/").content.decode()
+
+    assert f"{mine[:8]}…" in page and "nightly-export/1.0" in page
+    assert theirs[:8] not in page
+    assert mine not in page
+
+
+def test_the_tokens_page_revokes_one(cast, client):
+    key = issue()
+    client.force_login(cast.org_drafter)
+
+    response = client.post(f"/accounts/tokens/{token_of(key).pk}/revoke/")
+
+    assert response.status_code == 303
+    assert me(key).status_code == 401
+    assert [e.detail["reason"] for e in revocations(cast.org_drafter)] == ["owner"]
+
+
+def test_the_tokens_page_will_not_revoke_someone_elses(cast, client):
+    theirs = issue("org_reviewer")
+    client.force_login(cast.org_drafter)
+
+    response = client.post(f"/accounts/tokens/{token_of(theirs).pk}/revoke/")
+
+    assert response.status_code == 404
+    assert me(theirs).status_code == 200
+
+
+def test_the_notification_settings_link_to_the_tokens_page(cast, client):
+    client.force_login(cast.org_drafter)
+
+    assert 'href="/accounts/tokens/"' in client.get("/notifications/preferences/").content.decode()
