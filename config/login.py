@@ -1,5 +1,7 @@
 """Sign-in: one throttle for every way in (the login page, the admin's login, the token
-endpoint), kept in the database that every web process shares, and every failure audited.
+endpoint), kept in the database that every web process shares; every sign-in, sign-out and
+failure audited on the account's stream (workflow.services.signin), with the client's address
+(config.addresses) and the way in.
 
 django-axes counts failures per username *and* client address (AXES_LOCKOUT_PARAMETERS):
 after LOGIN_FAILURE_LIMIT failures within LOGIN_FAILURE_WINDOW seconds that pair is refused
