@@ -1,5 +1,7 @@
 """Sign-in: one throttle for every way in (the login page, the admin's login, the token
-endpoint), kept in the database that every web process shares, and every failure audited.
+endpoint), kept in the database that every web process shares; every sign-in, sign-out and
+failure audited on the account's stream (workflow.services.signin), with the client's address
+(config.addresses) and the way in.
 
 django-axes counts failures per username *and* client address (AXES_LOCKOUT_PARAMETERS):
 after LOGIN_FAILURE_LIMIT failures within LOGIN_FAILURE_WINDOW seconds that pair is refused
@@ -12,24 +14,22 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.signals import user_login_failed
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.response import Response
 
-from workflow.services import record_failed_sign_in
+from config.addresses import client_address
+from workflow.services import issue_token, record_failed_sign_in, record_sign_in, record_sign_out
+from workflow.services.signin import WAY_ADMIN, WAY_PAGE, WAY_TOKEN
 
 # AbstractUser.username's max_length: no account has a longer name.
 USERNAME_MAX_CHARS = 150
-
-
-def client_address(request: HttpRequest) -> str:
-    """The address a request came from. No forwarded-for header is trusted: any client can
-    send one, and a forged address would dodge the throttle."""
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def throttled_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:
@@ -74,19 +74,56 @@ def audit_failed_sign_in(
     )
 
 
+def way_in(request: HttpRequest) -> str:
+    """Which way in a sign-in (or sign-out) came: the admin's, the token endpoint or the
+    pages."""
+    if request.path.startswith(reverse("admin:index")):
+        return WAY_ADMIN
+    if request.path == reverse("api-token"):
+        return WAY_TOKEN
+    return WAY_PAGE
+
+
+def _where(request: HttpRequest) -> dict[str, str]:
+    return {"address": client_address(request), "way": way_in(request), "path": request.path}
+
+
+@receiver(user_logged_in, dispatch_uid="audit-sign-in")
+def audit_sign_in(sender: Any, request: Any = None, user: Any = None, **kwargs: Any) -> None:
+    """Every session sign-in, by the pages or the admin, goes to the audit log."""
+    if request is not None and user is not None:
+        record_sign_in(user=user, **_where(request))
+
+
+@receiver(user_logged_out, dispatch_uid="audit-sign-out")
+def audit_sign_out(sender: Any, request: Any = None, user: Any = None, **kwargs: Any) -> None:
+    """A sign-out of someone who was signed in (logging out a visitor records nothing)."""
+    if request is not None and user is not None:
+        record_sign_out(user=user, **_where(request))
+
+
 class LoginView(auth_views.LoginView):
     template_name = "submissions/login.html"
     redirect_authenticated_user = True
 
 
 class TokenView(ObtainAuthToken):
-    """POST /api/v1/auth/token/ behind the same throttle as the login page."""
+    """POST /api/v1/auth/token/ behind the same throttle as the login page: a new token for
+    each call (workflow.services.issue_token, which records the sign-in)."""
 
     def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
         try:
-            return super().post(request, *args, **kwargs)
+            serializer.is_valid(raise_exception=True)
         except ValidationError:
             # axes marks the request it refused, or whose failure reached the limit.
             if getattr(request, "axes_locked_out", False):
                 raise Throttled(detail=locked_message()) from None
             raise
+        _token, key = issue_token(
+            user=serializer.validated_data["user"],
+            address=client_address(request),
+            path=request.path,
+            label=request.META.get("HTTP_USER_AGENT", ""),
+        )
+        return Response({"token": key})

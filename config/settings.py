@@ -9,9 +9,10 @@ DEMO_MODE      "1" for the one-machine plain-HTTP demo (`make demo`); without it
 ALLOWED_HOSTS  comma-separated
 """
 
+import ipaddress
 import os
 import secrets
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -28,6 +29,30 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
+
+
+def env_networks(name: str) -> list[str]:
+    """Comma-separated IP addresses or CIDR networks; a bad entry stops the start naming it,
+    rather than being trusted, or ignored, silently."""
+    entries = [e.strip() for e in os.environ.get(name, "").split(",") if e.strip()]
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ValueError(f"{name}: {entry!r} is neither an IP address nor a network") from None
+    return entries
+
+
+def env_hours(name: str, default: str) -> tuple[time, time]:
+    """ "HH:MM-HH:MM", opening before closing, local time."""
+    value = os.environ.get(name, default)
+    try:
+        opening, closing = (time.fromisoformat(part.strip()) for part in value.split("-"))
+    except ValueError:
+        raise ValueError(f"{name}: {value!r} is not HH:MM-HH:MM") from None
+    if opening >= closing:
+        raise ValueError(f"{name}: {value!r} closes before it opens")
+    return opening, closing
 
 
 def _local_secret_key() -> str:
@@ -58,7 +83,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
@@ -187,12 +211,26 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # A refused attempt during a lockout neither extends it nor grows its row.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_CLIENT_IP_CALLABLE = "config.login.client_address"
+AXES_CLIENT_IP_CALLABLE = "config.addresses.client_address"
 AXES_USERNAME_CALLABLE = "config.login.throttled_username"
 AXES_LOCKOUT_CALLABLE = "config.login.lockout_response"
 # Successful sign-ins are not kept in axes' own table; failures go to the audit log.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
+# The reverse proxies in front of the web processes (addresses or CIDR networks,
+# comma-separated). Only a request whose REMOTE_ADDR is one of them has its X-Forwarded-For
+# read, and the client is the right-most hop that is not one of them (config.addresses), for
+# the throttle, the sign-in events and the audit. Empty (the default): no header is trusted,
+# since any client can send one and a forged address would dodge the throttle.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
+# Scripts' tokens (workflow.tokens) end when unused for TOKEN_IDLE_WORKING_HOURS of working
+# time (a script left over a weekend keeps its token; one forgotten for a working day loses
+# it), and TOKEN_MAX_AGE_DAYS after they were issued, used or not: a leaked token is good for
+# a bounded time. 0 turns either limit off.
+TOKEN_IDLE_WORKING_HOURS = env_int("TOKEN_IDLE_WORKING_HOURS", 8)
+TOKEN_MAX_AGE_DAYS = env_int("TOKEN_MAX_AGE_DAYS", 30)
+# Working time, for the tokens' idle limit: Monday to Friday between these local times.
+WORKING_HOURS = env_hours("WORKING_HOURS", "09:00-17:00")
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 
@@ -300,9 +338,10 @@ IMPORT_MAX_TEXTS = env_int("IMPORT_MAX_TEXTS", 100)
 # --- API ------------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
-    # Token first: its WWW-Authenticate header makes "not logged in" a 401, not a 403.
+    # Token first: its WWW-Authenticate header makes "not logged in" a 401, not a 403. Our
+    # own tokens (hashed, expiring, revocable), not DRF's authtoken.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "config.token_auth.AccessTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # An expired password (PASSWORD_MAX_AGE_DAYS): 403 "password_expired" (config.passwords).

@@ -12,6 +12,8 @@ from workflow import api as workflow
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("auth/tokens/", workflow.AccessTokenList.as_view(), name="api-tokens"),
+    path("auth/tokens/<int:pk>/", workflow.AccessTokenDetail.as_view(), name="api-token-detail"),
     path("me/", workflow.Me.as_view(), name="api-me"),
     path("me/password/", workflow.MePassword.as_view(), name="api-me-password"),
     path("departments/", texts.DepartmentList.as_view(), name="api-departments"),

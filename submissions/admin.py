@@ -22,7 +22,7 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 
-from config.login import client_address
+from config.addresses import client_address
 from submissions.models import Department, DepartmentUserObjectPermission
 from workflow import services
 from workflow.admin import AdministeredBy

@@ -9,12 +9,15 @@ from submissions.views import documents
 from submissions.views.approval_form import approval_form
 from submissions.views.password import password_change
 from submissions.views.reports import report_csv, report_xlsx, reports
+from submissions.views.tokens import access_token_revoke, access_tokens
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", password_change, name="password-change"),
+    path("accounts/tokens/", access_tokens, name="access-tokens"),
+    path("accounts/tokens/<int:pk>/revoke/", access_token_revoke, name="access-token-revoke"),
     path("texts/", views.text_list, name="text-list"),
     path("texts/new/", views.text_create, name="text-create"),
     path("texts/import/", views.text_import, name="text-import"),

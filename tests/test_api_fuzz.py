@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
-from rest_framework.authtoken.models import Token
 from schemathesis.core import NOT_SET
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
@@ -32,6 +31,7 @@ from tests.factories import PASSWORD, act, make_text, text_fields
 from tests.fuzz.harness import Fuzzer, Tally, load_schema, operations_of
 from tests.test_api_workflow import SAMPLE
 from workflow import services
+from workflow.models import AccessToken
 from workflow.permissions import Authority
 from workflow.policy import available_actions
 from workflow.states import Action, State
@@ -49,6 +49,10 @@ EXAMPLES = 5
 LENGTHS = {"query": [50_001], "body": [256, 100_001]}
 # Where a string or a number belongs: a list, an object, a number beyond PostgreSQL's bigint.
 WRONG_TYPES = [["x"], {"x": "y"}, 2**63]
+
+# The id of the token the fuzzer sends: far beyond the ids of everything else, where a
+# generated id is most unlikely to land.
+OWN_TOKEN_ID = 987_654_321_987
 
 # Dates and times near the ends of the years searched, with offsets ISO 8601 allows and
 # PostgreSQL does not (its go to ±15:59).
@@ -193,8 +197,13 @@ class Aiming:
         share = 1.0 if whole else 0.5
         path = case.path_parameters
         if "id" in path and chance.random() < share:
-            notification = case.path.startswith("/api/v1/notifications/")
-            path["id"] = chance.choice(_ids(Notification if notification else ProjectText))
+            if case.path.startswith("/api/v1/auth/tokens/"):
+                # The user's other tokens: revoking its own would sign the fuzzer out.
+                spare = AccessToken.objects.filter(user=self.user).exclude(pk=OWN_TOKEN_ID)
+                path["id"] = chance.choice(list(spare.values_list("pk", flat=True)) or [0])
+            else:
+                notification = case.path.startswith("/api/v1/notifications/")
+                path["id"] = chance.choice(_ids(Notification if notification else ProjectText))
         if whole:  # and filters the case left out, to reach the code that applies them
             for parameter in case.operation.query:
                 if parameter.name in self.known and chance.random() < 0.5:
@@ -273,7 +282,12 @@ def fuzzed(world, request) -> tuple[Tally, list[str]]:
     """Every operation fuzzed as one role: the tally of what was sent and answered, and the
     operations of the schema."""
     user = getattr(world, ROLES[request.param])
-    token = Token.objects.create(user=user).key
+    _own, token = services.issue_token(user=user, address="127.0.0.1", path="/fuzz")
+    # Where no generated id reaches, so that a DELETE of a token never signs the fuzzer out;
+    # and spare ones for the DELETEs to revoke.
+    AccessToken.objects.filter(pk=_own.pk).update(id=OWN_TOKEN_ID)
+    for _n in range(3):
+        services.issue_token(user=user, address="127.0.0.1", path="/fuzz")
     # Built here, not imported from config.wsgi: middleware reads its settings when the
     # handler is built, and the suite's plain-HTTP settings (conftest.plain_http) are in force
     # only inside the session.

@@ -14,20 +14,25 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
-from rest_framework.generics import GenericAPIView
+from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.login import client_address
+from config.addresses import client_address
 from submissions.api import authority_of, body_of
-from workflow import audit, services
+from workflow import audit, services, tokens
 from workflow.csv_export import stream_csv
 from workflow.exceptions import NotPermitted
-from workflow.models import AuditEvent, Delegation, Workflow, WorkflowVersion
+from workflow.models import AccessToken, AuditEvent, Delegation, Workflow, WorkflowVersion
 from workflow.selectors import audit_events
-from workflow.serializers import AuditEventSerializer, DelegationSerializer, WorkflowSerializer
+from workflow.serializers import (
+    AccessTokenSerializer,
+    AuditEventSerializer,
+    DelegationSerializer,
+    WorkflowSerializer,
+)
 
 AUDIT_FILTERS = [
     OpenApiParameter("actor", str, description="username"),
@@ -250,4 +255,22 @@ class DelegationDetail(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
         services.revoke_delegation(actor=request.user, delegation_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AccessTokenList(ListAPIView):
+    """The user's own tokens that still count, newest first (expired and revoked ones are in
+    the audit log)."""
+
+    serializer_class = AccessTokenSerializer
+
+    def get_queryset(self) -> list[AccessToken]:
+        return tokens.live_tokens(self.request.user.pk)
+
+
+class AccessTokenDetail(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        """Revoke one of one's own tokens (an administrator: anyone's)."""
+        services.revoke_token(actor=request.user, token_id=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)

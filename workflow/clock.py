@@ -4,8 +4,9 @@ Deadlines are set and swept by the database's clock, so that several web and wor
 machines with drifting clocks agree on what is due.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -32,3 +33,26 @@ def add_period(start: datetime, period: dict[str, int]) -> datetime:
         if local.weekday() < 5:
             days -= 1
     return local
+
+
+def add_working_hours(start: datetime, hours: float) -> datetime:
+    """The moment `hours` of working time after `start`: working time is Monday to Friday,
+    between settings.WORKING_HOURS (opening, closing; local times, default 09:00 and 17:00).
+    Time outside it does not count: an hour before closing on Friday runs out an hour after
+    opening on Monday. Public holidays are not known (as for deadlines)."""
+    opening, closing = settings.WORKING_HOURS
+    zone = timezone.get_default_timezone()
+    remaining = timedelta(hours=hours)
+    cursor = timezone.localtime(start, zone)
+    # Each pass uses up one working day or ends: a week holds five.
+    while True:
+        day = cursor.date()
+        if day.weekday() < 5:
+            opens = datetime.combine(day, opening, tzinfo=zone)
+            closes = datetime.combine(day, closing, tzinfo=zone)
+            cursor = max(cursor, opens)
+            if cursor < closes:
+                if remaining <= closes - cursor:
+                    return cursor + remaining
+                remaining -= closes - cursor
+        cursor = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)

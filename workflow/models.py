@@ -552,3 +552,40 @@ class PasswordRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.changed_at:%Y-%m-%d}"
+
+
+# --- Access tokens for scripts ---------------------------------------------------------------
+
+
+class AccessToken(models.Model):
+    """A key a script sends as "Authorization: Token <key>" (workflow.tokens).
+
+    Only the key's SHA-256 is stored: a copy of the database signs nobody in. The first
+    characters are kept to tell one's tokens apart in a list. A token ends when revoked, after
+    TOKEN_IDLE_WORKING_HOURS working hours unused, or TOKEN_MAX_AGE_DAYS after it was issued.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_tokens"
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(_("前缀"), max_length=8)
+    label = models.CharField(_("客户端"), max_length=200, blank=True)
+    address = models.CharField(_("签发地址"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("签发时间"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("最近使用"), default=timezone.now)
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    revoked_reason = models.CharField(_("撤销原因"), max_length=32, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        db_table = "workflow_access_token"
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("访问令牌")
+        verbose_name_plural = _("访问令牌")
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user_id})"

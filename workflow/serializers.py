@@ -5,7 +5,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from workflow.models import AuditEvent, Delegation, Workflow
+from workflow import tokens
+from workflow.models import AccessToken, AuditEvent, Delegation, Workflow
 from workflow.services.delegation import is_active
 
 
@@ -102,3 +103,33 @@ class WorkflowSerializer(serializers.ModelSerializer):
     def get_versions(self, workflow: Workflow) -> list[dict[str, Any]]:
         versions = sorted(workflow.versions.all(), key=lambda v: -v.number)
         return WorkflowVersionSummarySerializer(versions, many=True).data
+
+
+class AccessTokenSerializer(serializers.ModelSerializer):
+    """A token as its owner sees it: never the key (only its first characters)."""
+
+    expires_at = serializers.SerializerMethodField()
+    current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AccessToken
+        fields = [
+            "id",
+            "prefix",
+            "label",
+            "address",
+            "created_at",
+            "last_used_at",
+            "expires_at",
+            "current",
+        ]
+
+    def get_expires_at(self, token: AccessToken) -> Any:
+        ends = tokens.expires_at(token)
+        return serializers.DateTimeField().to_representation(ends) if ends else None
+
+    def get_current(self, token: AccessToken) -> bool:
+        """Whether it is the token this request came with."""
+        request = self.context.get("request")
+        used = getattr(request, "auth", None) if request is not None else None
+        return isinstance(used, AccessToken) and used.pk == token.pk

@@ -30,9 +30,13 @@ EVENTS = {
     "urge": gettext_lazy("催办"),
     "create_account": gettext_lazy("创建账户"),
     "change_account": gettext_lazy("变更账户"),
+    "sign_in": gettext_lazy("登录成功"),
+    "sign_out": gettext_lazy("退出登录"),
     "sign_in_failed": gettext_lazy("登录失败"),
     "sign_in_locked_out": gettext_lazy("登录被锁定"),
     "password_changed": gettext_lazy("修改密码"),
+    "token_issued": gettext_lazy("签发访问令牌"),
+    "token_revoked": gettext_lazy("撤销访问令牌"),
     "refusals_summarised": gettext_lazy("被拒绝尝试汇总"),
     "audit_head_restored": gettext_lazy("恢复链头"),
     "delegation_given": gettext_lazy("委托"),
@@ -87,6 +91,8 @@ REFUSALS = {
     "delegation_revoked": gettext_lazy("此委托已撤销。"),
     "admin_only_accounts": gettext_lazy("只有系统管理员可以创建或变更账户。"),
     "admin_only_roles": gettext_lazy("只有安全管理员可以授予或收回角色。"),
+    "token_not_found": gettext_lazy("访问令牌不存在。"),
+    "token_already_revoked": gettext_lazy("此访问令牌已撤销。"),
     "admin_only_workflows": gettext_lazy("只有系统管理员可以发布或迁移审批流程。"),
     "administrator_holds_one_role": gettext_lazy(
         "三员分立：%(user)s 已是%(held)s，不能再授予“%(role)s”。"
@@ -127,6 +133,23 @@ REFUSALS = {
     "stage_missing_in_target": gettext_lazy(
         "版本 %(version)s 没有这些文本所在的阶段，不能迁移：%(texts)s"
     ),
+}
+
+
+# Why a token was revoked (workflow.services.tokens), as the audit log's readers see it.
+TOKEN_REVOCATION_REASONS = {
+    "owner": gettext_lazy("本人撤销"),
+    "administrator": gettext_lazy("管理员撤销"),
+    "account_deactivated": gettext_lazy("账户已停用"),
+    "password_changed": gettext_lazy("密码已更改"),
+}
+
+
+# The ways into the product a sign-in event names (workflow.services.signin).
+WAYS_IN = {
+    "page": gettext_lazy("登录页面"),
+    "admin": gettext_lazy("管理后台"),
+    "token": gettext_lazy("令牌接口"),
 }
 
 

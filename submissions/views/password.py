@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 
-from config.login import client_address
+from config.addresses import client_address
 from submissions.forms import summary_of
 from submissions.views._common import see_other
 from workflow import services

@@ -476,7 +476,13 @@ def _usernames_in(event: AuditEvent) -> set[str]:
 def _note(detail: dict[str, Any], people: dict[str, Person], departments: dict[str, str]) -> str:
     """What else the event says: a refusal's reason, whose role or access changed, a
     delegation, how many refusals a summary counts, who tried to sign in from where."""
-    from workflow.vocabulary import event_note, role_label, state_label
+    from workflow.vocabulary import (
+        TOKEN_REVOCATION_REASONS,
+        WAYS_IN,
+        event_note,
+        role_label,
+        state_label,
+    )
 
     note = event_note(detail)
     if note:
@@ -522,6 +528,13 @@ def _note(detail: dict[str, Any], people: dict[str, Person], departments: dict[s
         parts.append(_("用户名：%(name)s") % {"name": detail["username"]})
     if detail.get("address"):
         parts.append(_("地址：%(address)s") % {"address": detail["address"]})
+    if detail.get("way") in WAYS_IN:
+        parts.append(_("途径：%(way)s") % {"way": WAYS_IN[detail["way"]]})
+    if detail.get("prefix"):
+        parts.append(_("令牌：%(prefix)s…") % {"prefix": detail["prefix"]})
+    if detail.get("reason") in TOKEN_REVOCATION_REASONS:
+        reason = TOKEN_REVOCATION_REASONS[detail["reason"]]
+        parts.append(_("原因：%(reason)s") % {"reason": reason})
     return _("；").join(parts)
 
 

@@ -9,7 +9,7 @@ these; nothing else writes `state`, decisions, revisions or audit events.
 
 One module a concern: accounts, actions, definitions (workflow versions), delegation,
 drafting, roles, sharing, deadlines, reminders (催办), refused attempts, sign-ins,
-passwords.
+passwords, tokens.
 """
 
 from workflow.services.accounts import change_account, create_account
@@ -29,7 +29,8 @@ from workflow.services.passwords import change_password, reset_password
 from workflow.services.reminders import urge
 from workflow.services.roles import grant_role, revoke_role
 from workflow.services.sharing import grant_text_access, revoke_text_access
-from workflow.services.signin import record_failed_sign_in
+from workflow.services.signin import record_failed_sign_in, record_sign_in, record_sign_out
+from workflow.services.tokens import issue_token, revoke_token, revoke_user_tokens
 
 __all__ = [
     "add_signer",
@@ -43,14 +44,19 @@ __all__ = [
     "grant_role",
     "grant_text_access",
     "import_texts",
+    "issue_token",
     "load_workflow",
     "migrate_workflow",
     "perform_action",
     "record_failed_sign_in",
+    "record_sign_in",
+    "record_sign_out",
     "reset_password",
     "revoke_delegation",
     "revoke_role",
     "revoke_text_access",
+    "revoke_token",
+    "revoke_user_tokens",
     "summarise_ended_windows",
     "sweep_deadlines",
     "urge",

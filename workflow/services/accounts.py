@@ -18,6 +18,7 @@ from workflow import audit
 from workflow.exceptions import InvalidInput, NotPermitted
 from workflow.permissions import administers
 from workflow.services.attempts import refuse_on_account
+from workflow.services.tokens import ACCOUNT_DEACTIVATED, revoke_user_tokens
 from workflow.states import Administrator
 
 # What an account is: its name and contact, and its privileges.
@@ -87,6 +88,9 @@ def change_account(
                 action=CHANGE_ACCOUNT,
                 changes=changed,
             )
+            if changed.get("is_active") == [True, False]:
+                # A deactivated account's scripts stop with it, not at their tokens' expiry.
+                revoke_user_tokens(user, actor=actor, reason=ACCOUNT_DEACTIVATED)
             return True
     # Refused: recorded in a transaction of its own, after the one above changed nothing.
     refuse_on_account(

@@ -19,6 +19,7 @@ from workflow import audit
 from workflow.exceptions import InvalidInput, NotPermitted
 from workflow.permissions import administers
 from workflow.services.attempts import RefusedAttempt, record_refused, refuse_on_account
+from workflow.services.tokens import AFTER_PASSWORD_CHANGE, revoke_user_tokens
 from workflow.vocabulary import refusal_message
 
 # An event's action and a refusal's reason (workflow.vocabulary), not passwords.
@@ -27,12 +28,9 @@ WRONG_OLD_PASSWORD = "wrong_old_password"  # noqa: S105
 
 
 def _after_password_change(user: AbstractBaseUser, *, actor: AbstractBaseUser | None) -> None:
-    """What else a new password ends, in the change's transaction.
-
-    MERGE POINT: the tokens' service (branch wip/signin) revokes the user's tokens here,
-    `revoke_user_tokens(user, actor=actor, reason=PASSWORD_CHANGED)`; the one call site of
-    both password changes. Nothing yet on this branch.
-    """
+    """What else a new password ends, in the change's transaction: every token of the
+    account, so that a script holding one signs in again with the new password."""
+    revoke_user_tokens(user, actor=actor, reason=AFTER_PASSWORD_CHANGE)
 
 
 def _save(
