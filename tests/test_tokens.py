@@ -279,6 +279,32 @@ def test_deactivating_an_account_revokes_all_its_tokens(cast):
         assert me(key).status_code == 401
 
 
+def test_changing_ones_password_revokes_all_ones_tokens(cast):
+    keys = [issue(), issue()]
+    issue("org_reviewer")
+
+    services.change_password(
+        user=cast.org_drafter, old=PASSWORD, new="Another-pass-2026", address="10.0.0.9"
+    )
+
+    assert AccessToken.objects.filter(user=cast.org_drafter, revoked_at=None).count() == 0
+    assert AccessToken.objects.filter(user=cast.org_reviewer, revoked_at=None).count() == 1
+    assert [e.detail["reason"] for e in revocations(cast.org_drafter)] == ["password_changed"] * 2
+    for key in keys:
+        assert me(key).status_code == 401
+
+
+def test_an_administrator_setting_a_password_revokes_that_accounts_tokens(cast):
+    key = issue()
+
+    services.reset_password(
+        actor=cast.admin, user=cast.org_drafter, new="Another-pass-2026", address="10.0.0.9"
+    )
+
+    assert me(key).status_code == 401
+    assert [e.detail["reason"] for e in revocations(cast.org_drafter)] == ["password_changed"]
+
+
 def test_revoke_user_tokens_names_its_reason_and_counts(cast):
     issue(), issue()
 
