@@ -17,9 +17,12 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import Throttled, ValidationError
 
+from config.two_factor import SECOND_FACTOR_MARK, TwoStepLoginMixin, require_token_code
 from workflow.services import record_failed_sign_in
 
 # AbstractUser.username's max_length: no account has a longer name.
@@ -64,6 +67,8 @@ def audit_failed_sign_in(
     """
     if request is None:
         return  # not a sign-in over HTTP (a script calling authenticate())
+    if credentials.get(SECOND_FACTOR_MARK):
+        return  # the right password, a wrong code: audited as two_factor_failed
     locked = bool(getattr(request, "axes_locked_out", False))
     record_failed_sign_in(
         username=throttled_username(request, credentials),
@@ -74,13 +79,32 @@ def audit_failed_sign_in(
     )
 
 
-class LoginView(auth_views.LoginView):
+class LoginView(TwoStepLoginMixin, auth_views.LoginView):
     template_name = "submissions/login.html"
     redirect_authenticated_user = True
 
 
+class SecondFactorTokenSerializer(AuthTokenSerializer):
+    """Username and password, and the one-time code of a user who has an authenticator."""
+
+    otp = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        write_only=True,
+        help_text="6-digit code from the authenticator, or a recovery code (two-factor users).",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        require_token_code(self.context["request"], attrs["user"], attrs.get("otp"))
+        return attrs
+
+
 class TokenView(ObtainAuthToken):
     """POST /api/v1/auth/token/ behind the same throttle as the login page."""
+
+    serializer_class = SecondFactorTokenSerializer
 
     def post(self, request, *args, **kwargs):
         try:
