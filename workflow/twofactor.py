@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from submissions.demo_content import DEMO_USERS
 from workflow.states import Role
 
 # The separated administrators (三员分立): system, security and audit administrator.
@@ -25,8 +26,6 @@ def demo_exempt(user: AbstractBaseUser) -> bool:
     commands and users' scripts against the demo do."""
     if not settings.TWO_FACTOR_EXEMPT_DEMO_USERS:
         return False
-    from submissions.management.commands.seed_demo import DEMO_USERS
-
     return user.get_username() in DEMO_USERS
 
 

@@ -28,6 +28,7 @@ RECOVERY_CODES_GENERATED = "recovery_codes_generated"
 RECOVERY_CODE_USED = "recovery_code_used"
 
 AUTHENTICATOR_NAME = "authenticator"
+TOTP_DIGITS = 6  # TOTPDevice's default, which every authenticator here is made with
 RECOVERY_NAME = "recovery"
 
 
@@ -132,7 +133,8 @@ def verify_code(*, user: AbstractBaseUser, code: Any) -> Device | None:
     code = normalise_code(code)
     if not code:
         return None
-    model = TOTPDevice if code.isdigit() else StaticDevice
+    # The authenticator shows 6 digits; recovery codes are 8 letters and digits.
+    model = TOTPDevice if len(code) == TOTP_DIGITS and code.isdigit() else StaticDevice
     with transaction.atomic(durable=True):
         device = (
             model.objects.select_for_update()
