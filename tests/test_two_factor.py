@@ -8,10 +8,12 @@ here that exemption is off, as in production posture, except where a test turns 
 import os
 import subprocess
 import sys
+from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -440,3 +442,23 @@ def test_the_demo_exemption_is_honoured_only_in_demo_mode():
     assert exemption_setting(TWO_FACTOR_EXEMPT_DEMO_USERS="1") == "False"
     assert exemption_setting(TWO_FACTOR_EXEMPT_DEMO_USERS="1", DEBUG="1") == "False"
     assert exemption_setting(DEMO_MODE="1", TWO_FACTOR_EXEMPT_DEMO_USERS="0") == "False"
+
+
+# --- A lost phone ----------------------------------------------------------------------------
+
+
+def test_reset_two_factor_removes_the_authenticator_and_is_audited(cast, client):
+    enrol(cast.admin)
+
+    call_command("reset_two_factor", "admin", stdout=StringIO())
+
+    assert not TOTPDevice.objects.filter(user=cast.admin).exists()
+    [reset] = events(cast.admin, "two_factor_disabled")
+    assert (reset.outcome, reset.actor_id) == (Outcome.OK, None)
+    page_login(client, "admin")
+    assert client.get("/")["Location"] == ENROL
+
+
+def test_reset_two_factor_names_an_unknown_user(db):
+    with pytest.raises(CommandError, match="unknown user: nobody"):
+        call_command("reset_two_factor", "nobody")
