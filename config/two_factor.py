@@ -163,12 +163,12 @@ def manage(request: HttpRequest) -> HttpResponse:
         if action == "enable":
             device, context["codes"] = service.enable(user=user, code=request.POST.get("code"))
             otp_login(request, device)  # the code just given verifies this session too
-        elif action == "regenerate" and is_enrolled(user):
+        elif action == "regenerate":
             context["codes"] = service.regenerate_recovery_codes(user=user)
         elif action == "disable":
             service.disable(actor=user, user=user)
             return HttpResponseRedirect(reverse("two-factor"))
-        elif action is not None and action != "regenerate":
+        elif action is not None:
             status = 400
             context["error"] = _("未知的操作。")
     except InvalidInput as refused:

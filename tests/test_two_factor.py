@@ -260,6 +260,22 @@ def test_regenerating_recovery_codes_retires_the_old_ones(cast, client):
     assert len(events(cast.admin, "recovery_codes_generated")) == 2
 
 
+def test_regenerating_recovery_codes_without_an_authenticator_is_refused(cast, client):
+    client.force_login(cast.org_drafter)
+
+    response = client.post(ENROL, {"action": "regenerate"})
+
+    assert response.status_code == 400
+    assert events(cast.org_drafter, "recovery_codes_generated") == []
+
+
+def test_the_second_step_without_a_password_first_sends_to_the_login_page(cast, client):
+    response = client.post(VERIFY, {"code": "123456"})
+
+    assert response["Location"] == "/accounts/login/"
+    assert not signed_in(client)
+
+
 def test_the_second_step_expires(cast, client, settings):
     device, _codes = enrol(cast.admin)
     page_login(client, "admin")
