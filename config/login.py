@@ -6,6 +6,9 @@ after LOGIN_FAILURE_LIMIT failures within LOGIN_FAILURE_WINDOW seconds that pair
 (429), right password or not, until the window has passed. Keyed on the pair, one account's
 failures never block another account, an office behind one address is not locked out by one
 person's typos, and nobody can lock out someone else from another address.
+
+After the password, whoever has an authenticator gives its code (config.two_factor); a wrong
+or missing code counts here as a failed sign-in too.
 """
 
 from typing import Any
