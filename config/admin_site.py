@@ -39,7 +39,7 @@ class TwoFactorAdminSite(admin.AdminSite):
             return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
         context = {
             **self.each_context(request),
-            "title": _("Log in"),
+            "title": _("登录"),
             "subtitle": None,
             "app_path": request.get_full_path(),
             "username": request.user.get_username(),
