@@ -204,8 +204,13 @@ def _grouped(secret: str) -> str:
 # --- Holding back a session that owes its second factor --------------------------------------
 
 # What a session held at enrolment may still reach: the enrolment page, signing out, the
-# language switch.
-OPEN_TO_UNENROLLED = ("/accounts/two-factor/", "/accounts/logout/", "/i18n/")
+# header's language switch (and Django's).
+OPEN_TO_UNENROLLED = (
+    "/accounts/two-factor/",
+    "/accounts/logout/",
+    "/notifications/language/",
+    "/i18n/",
+)
 
 
 class SecondFactorMiddleware:

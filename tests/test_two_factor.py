@@ -115,12 +115,37 @@ def test_a_drafter_does_not_require_a_second_factor(cast):
 def test_an_administrator_or_auditor_without_an_authenticator_is_sent_to_enrolment(
     cast, client, who
 ):
-    response = page_login(client, who)
+    page_login(client, who)
     assert signed_in(client)
 
-    for path in ("/", response["Location"], "/texts/", "/admin/", "/audit/"):
+    for path in ("/", "/texts/", "/notifications/", "/admin/", "/audit/"):
         assert client.get(path)["Location"] == ENROL, path
     assert client.get(ENROL).status_code == 200
+
+
+def test_an_unenrolled_administrator_may_still_sign_out(cast, client):
+    client.force_login(cast.admin)
+
+    client.post("/accounts/logout/")
+
+    assert not signed_in(client)
+
+
+def test_an_unenrolled_administrator_may_switch_the_language_of_the_enrolment_page(cast, client):
+    client.force_login(cast.admin)
+
+    response = client.post("/notifications/language/", {"language": "en", "next": ENROL})
+
+    assert response["Location"] == ENROL
+    assert '<html lang="en">' in client.get(ENROL).content.decode()
+
+
+def test_an_unenrolled_administrators_background_poll_gets_nothing(cast, client):
+    client.force_login(cast.admin)
+
+    response = client.get("/notifications/bell/", HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 204
 
 
 def test_an_unenrolled_administrators_session_gets_403_from_the_api(cast, client):
