@@ -203,14 +203,18 @@ def _grouped(secret: str) -> str:
 
 # --- Holding back a session that owes its second factor --------------------------------------
 
-# What a session held at enrolment may still reach: the enrolment page, signing out, the
-# header's language switch (and Django's).
-OPEN_TO_UNENROLLED = (
-    "/accounts/two-factor/",
-    "/accounts/logout/",
-    "/notifications/language/",
-    "/i18n/",
-)
+# What a session held at enrolment may still reach (view names): the enrolment page, signing
+# out, the language switches, and the password change page (an expired password is changed
+# first: config.passwords holds the session there, and each must let the other through).
+OPEN_TO_UNENROLLED = {
+    "two-factor",
+    "two-factor-verify",
+    "logout",
+    "admin:logout",
+    "set-language",
+    "set_language",
+    "password-change",
+}
 
 
 class SecondFactorMiddleware:
@@ -223,14 +227,22 @@ class SecondFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
+    ) -> HttpResponse | None:
         user = request.user
         if not user.is_authenticated or user.is_verified():
-            return self.get_response(request)
+            return None
         if is_enrolled(user):
             logout(request)
             return redirect_to_login(request.get_full_path())
-        if not requires_second_factor(user) or request.path.startswith(OPEN_TO_UNENROLLED):
-            return self.get_response(request)
+        if not requires_second_factor(user):
+            return None
+        match = request.resolver_match
+        if match is not None and match.view_name in OPEN_TO_UNENROLLED:
+            return None
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": must_enrol_message()}, status=403)
         if request.headers.get("HX-Request") == "true":

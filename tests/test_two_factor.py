@@ -8,21 +8,22 @@ here that exemption is off, as in production posture, except where a test turns 
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.factories import PASSWORD, make_user
 from workflow import audit
-from workflow.models import AuditEvent, Outcome
+from workflow.models import AuditEvent, Outcome, PasswordRecord
 from workflow.services import twofactor as service
-from workflow.states import Role
-from workflow.twofactor import ADMINISTRATOR_GROUPS, requires_second_factor
+from workflow.twofactor import requires_second_factor
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT = 5  # settings.LOGIN_FAILURE_LIMIT
@@ -96,7 +97,7 @@ def test_staff_and_superusers_require_a_second_factor(db, fields):
     assert requires_second_factor(make_user("someone", **fields))
 
 
-@pytest.mark.parametrize("group", sorted(ADMINISTRATOR_GROUPS | {Role.AUDITOR.value}))
+@pytest.mark.parametrize("group", ["auditor", "system_admin", "security_admin", "audit_admin"])
 def test_auditors_and_the_three_administrators_require_a_second_factor(db, group):
     user = make_user("someone")
     user.groups.add(Group.objects.get_or_create(name=group)[0])
@@ -138,6 +139,20 @@ def test_an_unenrolled_administrator_may_switch_the_language_of_the_enrolment_pa
 
     assert response["Location"] == ENROL
     assert '<html lang="en">' in client.get(ENROL).content.decode()
+
+
+def test_an_unenrolled_administrator_whose_password_expired_changes_it_first(
+    cast, client, settings
+):
+    settings.PASSWORD_MAX_AGE_DAYS = 90
+    PasswordRecord.objects.filter(user=cast.admin).update(
+        changed_at=timezone.now() - timedelta(days=91)
+    )
+    client.force_login(cast.admin)
+
+    assert client.get("/texts/")["Location"] == ENROL
+    assert client.get(ENROL)["Location"].startswith("/accounts/password/")
+    assert client.get("/accounts/password/").status_code == 200
 
 
 def test_an_unenrolled_administrators_background_poll_gets_nothing(cast, client):

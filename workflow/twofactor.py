@@ -12,12 +12,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from submissions.demo_content import DEMO_USERS
-from workflow.states import Role
+from workflow.states import ADMINISTRATOR_ROLES, Role
 
-# The separated administrators (三员分立): system, security and audit administrator.
-ADMINISTRATOR_GROUPS = frozenset({"system_admin", "security_admin", "audit_admin"})
-# Groups whose members must have a second factor, besides staff and superusers.
-SECOND_FACTOR_GROUPS = ADMINISTRATOR_GROUPS | {Role.AUDITOR.value}
+# Groups whose members must have a second factor, besides staff and superusers: auditors
+# and the three administrators (三员分立).
+SECOND_FACTOR_GROUPS = ADMINISTRATOR_ROLES | {Role.AUDITOR.value}
 
 
 def demo_exempt(user: AbstractBaseUser) -> bool:
