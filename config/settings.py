@@ -76,7 +76,8 @@ if not ALLOWED_HOSTS:
     ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, on a site that also wants the second factor (config.admin_site).
+    "config.admin_site.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -90,6 +91,9 @@ INSTALLED_APPS = [
     "guardian",
     "pgtrigger",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "workflow",
     "submissions",
     "notifications",
@@ -108,6 +112,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session gave a one-time code (django-otp).
+    "django_otp.middleware.OTPMiddleware",
+    # Holds back a session that still owes its second factor (config.two_factor).
+    "config.two_factor.SecondFactorMiddleware",
     # The workflow versions are read once a request (workflow.machine.catalog).
     "workflow.machine.catalog_per_request",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -233,6 +241,17 @@ TOKEN_MAX_AGE_DAYS = env_int("TOKEN_MAX_AGE_DAYS", 30)
 WORKING_HOURS = env_hours("WORKING_HOURS", "09:00-17:00")
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+# Two-factor sign-in (workflow/twofactor.py says who must). The name authenticator apps show
+# beside the account.
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "部门预算项目文本审批")
+# Recovery codes made at a time (each usable once), for when the phone is not at hand.
+TWO_FACTOR_RECOVERY_CODES = env_int("TWO_FACTOR_RECOVERY_CODES", 10)
+# How long the password step stays good while the code is asked for (seconds).
+TWO_FACTOR_PENDING_SECONDS = env_int("TWO_FACTOR_PENDING_SECONDS", 300)
+# seed_demo's users (admin and auditor among them) sign in with their password alone, so that
+# `make demo` and scripts against the demo keep working. Only in the demo: whatever the
+# environment says, production posture (and DEBUG alone) exempts nobody.
+TWO_FACTOR_EXEMPT_DEMO_USERS = DEMO_MODE and env_bool("TWO_FACTOR_EXEMPT_DEMO_USERS", True)
 
 # --- HTTPS ----------------------------------------------------------------------------------
 # Production posture (DEBUG off, DEMO_MODE unset) is HTTPS only, so that `check --deploy` is

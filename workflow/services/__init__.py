@@ -9,7 +9,7 @@ these; nothing else writes `state`, decisions, revisions or audit events.
 
 One module a concern: accounts, actions, definitions (workflow versions), delegation,
 drafting, roles, sharing, deadlines, reminders (催办), refused attempts, sign-ins,
-passwords, tokens.
+passwords, tokens, two-factor sign-in (`workflow.services.twofactor`, called by its module name).
 """
 
 from workflow.services.accounts import change_account, create_account
