@@ -394,6 +394,13 @@ STAGE_DUE: dict[str, dict[str, int]] = {}
 # After the reminder, how long until the stage's supervisors (its `supervisor_role`) are told.
 ESCALATE_AFTER = {"working_days": env_int("ESCALATE_AFTER_WORKING_DAYS", 2)}
 
+# The audit chain's hash (each new event and checkpoint) and the hash inside the checkpoints'
+# HMAC: "sha256" or "sm3" (GB/T 32905, which a 密评 review asks for). Changing either affects
+# only what is written next: every row stores its algorithm, so a log that switched verifies.
+# `manage.py check` refuses a name it cannot compute (workflow.E101, E102).
+AUDIT_DIGEST = os.environ.get("AUDIT_DIGEST", "sha256").strip().lower()
+AUDIT_SIGNATURE_DIGEST = os.environ.get("AUDIT_SIGNATURE_DIGEST", "sha256").strip().lower()
+
 # Each audit checkpoint is also appended here, outside the database.
 AUDIT_CHECKPOINT_FILE = Path(
     os.environ.get("AUDIT_CHECKPOINT_FILE", BASE_DIR / "var" / "audit-checkpoints.log")

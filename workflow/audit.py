@@ -6,7 +6,6 @@ describes. Each stream (one text, one user's roles) has its own chain whose head
 for each other, and two events of one stream can never claim the same place.
 """
 
-import hashlib
 import hmac
 import json
 import os
@@ -21,6 +20,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from workflow import digests
 from workflow.models import AuditChain, AuditCheckpoint, AuditEvent, AuditVerification, Outcome
 
 GENESIS_HASH = "0" * 64
@@ -65,7 +65,8 @@ def canonical_bytes(event: AuditEvent) -> bytes:
 
 
 def compute_hash(event: AuditEvent) -> str:
-    return hashlib.sha256(canonical_bytes(event)).hexdigest()
+    """The event's hash under its own algorithm (`event.digest`), whatever is configured now."""
+    return digests.hexdigest(event.digest, canonical_bytes(event))
 
 
 def _lock_chain(stream: str) -> tuple[AuditChain, bool]:
@@ -93,7 +94,13 @@ def _lock_chain(stream: str) -> tuple[AuditChain, bool]:
 
 
 def _append(chain: AuditChain, **fields: Any) -> AuditEvent:
-    event = AuditEvent(stream=chain.stream, seq=chain.length + 1, at=timezone.now(), **fields)
+    event = AuditEvent(
+        stream=chain.stream,
+        seq=chain.length + 1,
+        at=timezone.now(),
+        digest=digests.current(),
+        **fields,
+    )
     event.prev_hash = chain.head_hash
     event.hash = compute_hash(event)
     event.save(force_insert=True)
@@ -179,10 +186,11 @@ class VerifyResult:
 # --- Checkpoints -----------------------------------------------------------------------------
 
 
-def _digest(document: Any) -> str:
-    return hashlib.sha256(
-        json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-    ).hexdigest()
+def _digest(document: Any, algorithm: str) -> str:
+    return digests.hexdigest(
+        algorithm,
+        json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode(),
+    )
 
 
 def _signing_key() -> bytes:
@@ -201,8 +209,8 @@ def _checkpoint_document(checkpoint: AuditCheckpoint) -> dict[str, Any]:
     }
 
 
-def _sign(digest: str) -> str:
-    return hmac.new(_signing_key(), digest.encode(), hashlib.sha256).hexdigest()
+def _sign(digest: str, algorithm: str) -> str:
+    return digests.hmac_hexdigest(algorithm, _signing_key(), digest.encode())
 
 
 def _file_line(checkpoint: AuditCheckpoint) -> str:
@@ -256,11 +264,13 @@ def seal() -> AuditCheckpoint | None:
         event_count=sum(length for length, _head in current.values()),
         stream_count=len(current),
         heads={name: head for name, head in current.items() if sealed.get(name) != head},
-        root=_digest(sorted(current.items())),
         prev_hash=previous[-1].hash if previous else GENESIS_HASH,
+        digest=digests.current(),
+        signature_digest=digests.current_signature(),
     )
-    checkpoint.hash = _digest(_checkpoint_document(checkpoint))
-    checkpoint.signature = _sign(checkpoint.hash)
+    checkpoint.root = _digest(sorted(current.items()), checkpoint.digest)
+    checkpoint.hash = _digest(_checkpoint_document(checkpoint), checkpoint.digest)
+    checkpoint.signature = _sign(checkpoint.hash, checkpoint.signature_digest)
     checkpoint.save(force_insert=True)
     transaction.on_commit(lambda: _append_to_file(checkpoint))
     return checkpoint
@@ -289,11 +299,13 @@ def _check_checkpoints(checkpoints: list[AuditCheckpoint]) -> list[str]:
             problems.append(f"检查点 {expected_seq} 缺失")
         elif checkpoint.prev_hash != prev_hash:
             problems.append(f"{name} 与前一检查点不相连")
-        elif _digest(_checkpoint_document(checkpoint)) != checkpoint.hash:
+        elif _digest(_checkpoint_document(checkpoint), checkpoint.digest) != checkpoint.hash:
             problems.append(f"{name} 的内容与其哈希不符（被改动）")
-        elif not hmac.compare_digest(_sign(checkpoint.hash), checkpoint.signature):
+        elif not hmac.compare_digest(
+            _sign(checkpoint.hash, checkpoint.signature_digest), checkpoint.signature
+        ):
             problems.append(f"{name} 的签名无效")
-        elif _digest(sorted(sealed.items())) != checkpoint.root:
+        elif _digest(sorted(sealed.items()), checkpoint.digest) != checkpoint.root:
             problems.append(f"{name} 的根哈希与其记录的数据流不符")
         prev_hash = checkpoint.hash
     problems.extend(_check_file(checkpoints))

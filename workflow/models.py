@@ -104,6 +104,8 @@ class AuditEvent(models.Model):
     detail = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # The algorithm that made `hash` (workflow.digests); every event verifies under its own.
+    digest = models.CharField(max_length=16, default="sha256")
 
     class Meta:
         db_table = "workflow_audit_event"
@@ -157,6 +159,9 @@ class AuditCheckpoint(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
     signature = models.CharField(max_length=64)
+    # The algorithms that made `root` and `hash`, and the hash inside `signature`'s HMAC.
+    digest = models.CharField(max_length=16, default="sha256")
+    signature_digest = models.CharField(max_length=16, default="sha256")
 
     class Meta:
         db_table = "workflow_audit_checkpoint"
