@@ -355,8 +355,16 @@ DIGEST_HOUR = env_int("DIGEST_HOUR", 8)  # local time of the daily e-mail digest
 # this many per stream and window in full; the rest are counted and summarised in one event.
 AUDIT_REFUSALS_PER_WINDOW = env_int("AUDIT_REFUSALS_PER_WINDOW", 10)
 AUDIT_REFUSAL_WINDOW_SECONDS = env_int("AUDIT_REFUSAL_WINDOW_SECONDS", 600)
-# A full verification of the log runs in the background this often; pages show the latest.
-VERIFY_SECONDS = env_int("VERIFY_SECONDS", 3600)
+# The log is verified in the background this often, incrementally (only what was appended
+# since the last verification), so that pages and /api/v1/audit/verify/ answer from the result
+# instead of rescanning the whole log per request.
+VERIFY_SECONDS = env_int("VERIFY_SECONDS", 60)
+# GET /api/v1/audit/verify/ catches up in the request when at most this many events are
+# unverified (cheap); beyond that it answers the latest result and leaves the rest to the task.
+AUDIT_VERIFY_INLINE_EVENTS = env_int("AUDIT_VERIFY_INLINE_EVENTS", 5000)
+# A full verification reads every event (47 s at 555,000): auditors may ask for one (POST
+# /api/v1/audit/verify/, the page's button) at most once per this many seconds, whoever asks.
+AUDIT_FULL_VERIFY_MIN_SECONDS = env_int("AUDIT_FULL_VERIFY_MIN_SECONDS", 600)
 
 CELERY_BEAT_SCHEDULE = {
     "relay-pending-outbox": {

@@ -17,6 +17,7 @@ __all__ = [
     "Refusal",
     "StaleVersion",
     "TooLarge",
+    "TooSoon",
     "WorkflowError",
     "WrongState",
 ]
@@ -69,3 +70,10 @@ class WrongState(Refusal):
 class StaleVersion(Refusal):
     status = 409
     code = "stale_version"
+
+
+class TooSoon(WorkflowError):
+    """Asked again before the interval its setting allows (429); nothing changed."""
+
+    status = 429
+    code = "throttled"

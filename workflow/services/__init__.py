@@ -28,6 +28,7 @@ from workflow.services.reminders import urge
 from workflow.services.roles import grant_role, revoke_role
 from workflow.services.sharing import grant_text_access, revoke_text_access
 from workflow.services.signin import record_failed_sign_in
+from workflow.services.verification import request_full_verification
 
 __all__ = [
     "add_signer",
@@ -44,6 +45,7 @@ __all__ = [
     "migrate_workflow",
     "perform_action",
     "record_failed_sign_in",
+    "request_full_verification",
     "revoke_delegation",
     "revoke_role",
     "revoke_text_access",

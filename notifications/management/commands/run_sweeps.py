@@ -20,7 +20,7 @@ class Command(BaseCommand):
         summarised = services.summarise_ended_windows()
         checkpoint = audit.seal()
         sealed = f"checkpoint {checkpoint.seq}" if checkpoint else "nothing new to seal"
-        verified = "holds" if audit.verify_and_keep().ok else "FAILED verification"
+        verified = "holds" if audit.verify_new_and_keep().ok else "FAILED verification"
         self.stdout.write(
             f"outbox: {relayed} relayed; deadlines: {chased} reminders/escalations; "
             f"digests: {digests}; refusals summarised: {summarised}; audit: {sealed}, "
