@@ -348,7 +348,12 @@ OUTBOX_SWEEP_SECONDS = env_int("OUTBOX_SWEEP_SECONDS", 15)
 # An outbox row handed to the broker but not delivered after this long is handed over again.
 OUTBOX_REDISPATCH_SECONDS = env_int("OUTBOX_REDISPATCH_SECONDS", 60)
 DEADLINE_SWEEP_SECONDS = env_int("DEADLINE_SWEEP_SECONDS", 300)
-CHECKPOINT_SECONDS = env_int("CHECKPOINT_SECONDS", 3600)
+# Beat's seal of the audit log: the backstop. Each change is sealed AUDIT_SEAL_DELAY_SECONDS
+# after its commit (one seal per process and delay, however many changes), so that an event is
+# covered by a seal, in the database and outside it, within seconds; 0 turns that off. Without
+# a worker (no REDIS_URL) only `run_sweeps` seals.
+CHECKPOINT_SECONDS = env_int("CHECKPOINT_SECONDS", 600)
+AUDIT_SEAL_DELAY_SECONDS = env_int("AUDIT_SEAL_DELAY_SECONDS", 3)
 DIGEST_HOUR = env_int("DIGEST_HOUR", 8)  # local time of the daily e-mail digest
 
 # Refused attempts: each source (a user, or whoever tries to sign in as an account) records
@@ -413,6 +418,10 @@ AUDIT_SIGNATURE_DIGEST = os.environ.get("AUDIT_SIGNATURE_DIGEST", "sha256").stri
 AUDIT_CHECKPOINT_FILE = Path(
     os.environ.get("AUDIT_CHECKPOINT_FILE", BASE_DIR / "var" / "audit-checkpoints.log")
 )
+# And sent to this witness, which the application cannot rewrite: a syslog receiver on
+# another host (syslog://host:514, syslog+tcp://host:601, syslog:///dev/log; see
+# workflow.witness). Empty: no witness.
+AUDIT_WITNESS_URL = os.environ.get("AUDIT_WITNESS_URL", "")
 
 # --- E-mail ---------------------------------------------------------------------------------
 

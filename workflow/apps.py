@@ -7,5 +7,5 @@ class WorkflowConfig(AppConfig):
     verbose_name = _("审批流程")
 
     def ready(self) -> None:
-        # Registers the system check of the audit digest settings.
-        from workflow import digests  # noqa: F401
+        # Registers the system checks of the audit digest and witness settings.
+        from workflow import digests, witness  # noqa: F401

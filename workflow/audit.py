@@ -23,8 +23,15 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from workflow import digests
-from workflow.models import AuditChain, AuditCheckpoint, AuditEvent, AuditVerification, Outcome
+from workflow import digests, witness
+from workflow.models import (
+    AuditChain,
+    AuditCheckpoint,
+    AuditEvent,
+    AuditSealedHead,
+    AuditVerification,
+    Outcome,
+)
 
 GENESIS_HASH = "0" * 64
 # The event that says a stream's head row was missing and was rebuilt from its last event.
@@ -158,6 +165,7 @@ def record(
         detail=detail or {},
     )
     AuditChain.objects.filter(stream=stream).update(length=chain.length, head_hash=chain.head_hash)
+    _seal_soon()
     return event
 
 
@@ -178,6 +186,18 @@ class VerifyResult:
     # Where the next incremental verification starts: {"streams": {stream: [length, hash]},
     # "sealed": {stream: [length, hash]}, "checkpoint": [seq, hash] | None, "file_offset": n}.
     state: dict[str, Any] = field(default_factory=dict, compare=False)
+    # (stream, first seq, last seq) of the events no seal covers yet (full verification).
+    unsealed: list[tuple[str, int, int]] = field(default_factory=list, compare=False)
+
+    def unsealed_summary(self, limit: int = 20) -> str:
+        """ "N events after the last seal: stream x seq a..b, ..." or ""."""
+        if not self.unsealed:
+            return ""
+        count = sum(last - first + 1 for _name, first, last in self.unsealed)
+        ranges = [f"{name} seq {first}..{last}" for name, first, last in self.unsealed[:limit]]
+        more = len(self.unsealed) - limit
+        tail = f" and {more} more streams" if more > 0 else ""
+        return f"{count} events after the last seal: {', '.join(ranges)}{tail}"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -220,16 +240,23 @@ def _sign(digest: str, algorithm: str) -> str:
 
 
 def _file_line(checkpoint: AuditCheckpoint) -> str:
+    """The checkpoint's copy outside the database. With the heads it sealed, the file alone
+    says what each stream held when sealed: deleting the newest events and the checkpoints
+    that covered them, or replacing them with forged ones that chain, disagrees with it."""
     return json.dumps(
         {
             "seq": checkpoint.seq,
             "at": checkpoint.at.astimezone(UTC).isoformat(timespec="microseconds"),
             "event_count": checkpoint.event_count,
+            "heads": checkpoint.heads,
             "root": checkpoint.root,
             "hash": checkpoint.hash,
             "signature": checkpoint.signature,
+            "digest": checkpoint.digest,
+            "signature_digest": checkpoint.signature_digest,
         },
         sort_keys=True,
+        ensure_ascii=False,
     )
 
 
@@ -255,22 +282,27 @@ def _one_sealer_at_a_time() -> None:
 
 @transaction.atomic(durable=True)
 def seal() -> AuditCheckpoint | None:
-    """Seal the log as it stands: a checkpoint row, and its line in the file outside the
-    database. None when nothing was written since the last checkpoint."""
+    """Seal the log as it stands: a checkpoint row, its line in the file outside the database
+    and, when AUDIT_WITNESS_URL names one, the same line sent to the witness. None when
+    nothing was written since the last checkpoint.
+
+    Reads the last checkpoint and the sealed heads (AuditSealedHead), not every checkpoint:
+    seals come within seconds of each change, so there are many."""
     _one_sealer_at_a_time()
-    previous = list(AuditCheckpoint.objects.order_by("seq"))
-    sealed = _sealed_map(previous)
+    previous = AuditCheckpoint.objects.order_by("-seq").first()
+    sealed = {h.stream: [h.length, h.head_hash] for h in AuditSealedHead.objects.all()}
     # One query: a consistent snapshot of every stream's head.
     current = {c.stream: [c.length, c.head_hash] for c in AuditChain.objects.all()}
-    if previous and current == sealed:
+    changed = {name: head for name, head in current.items() if sealed.get(name) != head}
+    if previous is not None and not changed:
         return None
     checkpoint = AuditCheckpoint(
-        seq=previous[-1].seq + 1 if previous else 1,
+        seq=previous.seq + 1 if previous else 1,
         at=timezone.now(),
         event_count=sum(length for length, _head in current.values()),
         stream_count=len(current),
-        heads={name: head for name, head in current.items() if sealed.get(name) != head},
-        prev_hash=previous[-1].hash if previous else GENESIS_HASH,
+        heads=changed,
+        prev_hash=previous.hash if previous else GENESIS_HASH,
         digest=digests.current(),
         signature_digest=digests.current_signature(),
     )
@@ -278,19 +310,58 @@ def seal() -> AuditCheckpoint | None:
     checkpoint.hash = _digest(_checkpoint_document(checkpoint), checkpoint.digest)
     checkpoint.signature = _sign(checkpoint.hash, checkpoint.signature_digest)
     checkpoint.save(force_insert=True)
-    transaction.on_commit(lambda: _append_to_file(checkpoint))
+    AuditSealedHead.objects.bulk_create(
+        [AuditSealedHead(stream=s, length=h[0], head_hash=h[1]) for s, h in changed.items()],
+        update_conflicts=True,
+        unique_fields=["stream"],
+        update_fields=["length", "head_hash"],
+        batch_size=500,
+    )
+    line = _file_line(checkpoint)
+    transaction.on_commit(lambda: _append_to_file(line))
+    transaction.on_commit(lambda: witness.send(line), robust=True)
     return checkpoint
 
 
-def _append_to_file(checkpoint: AuditCheckpoint) -> None:
+def _append_to_file(line: str) -> None:
     path = Path(settings.AUDIT_CHECKPOINT_FILE)
     path.parent.mkdir(parents=True, exist_ok=True)
     # O_APPEND: every line lands at the end, whoever else is writing.
     descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
     with os.fdopen(descriptor, "a", encoding="utf-8") as file:
-        file.write(_file_line(checkpoint) + "\n")
+        file.write(line + "\n")
         file.flush()
         os.fsync(file.fileno())
+
+
+# --- Closer seals: each change sealed within seconds ----------------------------------------
+
+# When the seal this process last asked for will run (time.time()); see _seal_after_commit.
+_seal_due_at = 0.0
+
+
+def _seal_soon() -> None:
+    """Ask for a seal after the transaction commits. No query: record() stays as cheap as it
+    was; the callbacks of one transaction's events coalesce into one seal when they run.
+    Off without a worker (the embedded default seals on `run_sweeps`)."""
+    if settings.AUDIT_SEAL_DELAY_SECONDS <= 0 or settings.CELERY_TASK_ALWAYS_EAGER:
+        return
+    transaction.on_commit(_seal_after_commit, robust=True)
+
+
+def _seal_after_commit() -> None:
+    """Enqueue a seal AUDIT_SEAL_DELAY_SECONDS from now, unless one this process enqueued
+    will still run after this commit: it seals this change too (coalesced: one seal per
+    process and delay, however many actions). Beat's seal is the backstop for a lost one."""
+    global _seal_due_at
+    now = time.time()
+    if now < _seal_due_at - 1:
+        return
+    delay = settings.AUDIT_SEAL_DELAY_SECONDS
+    _seal_due_at = now + delay
+    from workflow.tasks import seal_audit_log
+
+    seal_audit_log.apply_async(countdown=delay)
 
 
 def _check_checkpoints(
@@ -300,12 +371,14 @@ def _check_checkpoints(
     after: tuple[int, str] = (0, GENESIS_HASH),
     sealed: dict[str, list] | None = None,
     file_start: int = 0,
+    file_points: dict[str, dict[int, str]] | None = None,
 ) -> list[str]:
     """Each checkpoint must hash, sign, chain and add up; the file outside must agree.
 
     `checkpoints` follow checkpoint `after` (seq, hash), whose cumulative sealed heads are
     `sealed` (both empty for the whole log); `sealed` is updated in place. The file is read
-    from byte `file_start` to `file_end` (None: to its end)."""
+    from byte `file_start` to `file_end` (None: to its end); the heads its lines sealed are
+    added to `file_points`."""
     problems = []
     sealed = {} if sealed is None else sealed
     expected_seq, prev_hash = after[0] + 1, after[1]
@@ -325,7 +398,7 @@ def _check_checkpoints(
         elif _digest(sorted(sealed.items()), checkpoint.digest) != checkpoint.root:
             problems.append(f"{name} 的根哈希与其记录的数据流不符")
         expected_seq, prev_hash = expected_seq + 1, checkpoint.hash
-    problems.extend(_check_file(checkpoints, file_start, file_end))
+    problems.extend(_check_file(checkpoints, file_start, file_end, file_points))
     return problems
 
 
@@ -339,7 +412,10 @@ def _file_size() -> int:
 
 
 def _check_file(
-    checkpoints: list[AuditCheckpoint], start: int = 0, end: int | None = None
+    checkpoints: list[AuditCheckpoint],
+    start: int = 0,
+    end: int | None = None,
+    points: dict[str, dict[int, str]] | None = None,
 ) -> list[str]:
     path = Path(settings.AUDIT_CHECKPOINT_FILE)
     if not path.exists():
@@ -357,7 +433,10 @@ def _check_file(
     for number, line in enumerate(lines, start=1):
         try:
             entry = json.loads(line)
-            entries.append((number, {"seq": int(entry["seq"]), "hash": str(entry["hash"])}))
+            heads = {str(s): (int(h[0]), str(h[1])) for s, h in entry.get("heads", {}).items()}
+            entries.append(
+                (number, {"seq": int(entry["seq"]), "hash": str(entry["hash"]), "heads": heads})
+            )
         except (ValueError, KeyError, TypeError):
             entries.append((number, None))
     missing = {e["seq"] for _n, e in entries if e is not None and e["seq"] not in by_seq}
@@ -370,6 +449,16 @@ def _check_file(
             where = f"第 {number} 行" if first_line else f"第 {start} 字节之后第 {number} 行"
             problems.append(f"检查点文件{where}无法读取")
             continue
+        if points is not None:
+            for name, (length, head_hash) in entry["heads"].items():
+                # The first seal of a place stands: a later line that seals something else
+                # there means the log was rewritten and sealed again.
+                earlier = points.setdefault(name, {}).setdefault(length, head_hash)
+                if earlier != head_hash:
+                    problems.append(
+                        f"检查点文件中 {name} 第 {length} 条被封存过两次且不一致"
+                        f"（第 {entry['seq']} 号检查点）：日志在封存后被改写"
+                    )
         checkpoint = by_seq.get(entry["seq"])
         if checkpoint is None:
             problems.append(f"检查点 {entry['seq']} 在文件中存在，但已从数据库中消失")
@@ -410,9 +499,16 @@ def _verify_all(file_end: int) -> VerifyResult:
     checkpoints = list(AuditCheckpoint.objects.order_by("seq"))
     points = _sealed_points(checkpoints)
     heads = {c.stream: c for c in AuditChain.objects.all()}
+    file_points: dict[str, dict[int, str]] = {}
     problems: list[tuple[int | None, str]] = [
-        (None, p) for p in _check_checkpoints(checkpoints, file_end)
+        (None, p) for p in _check_checkpoints(checkpoints, file_end, file_points=file_points)
     ]
+    # The file's copy wins where it and a checkpoint row disagree (the row was rewritten;
+    # that is reported above): events are compared with what was sealed outside.
+    for name, file_stream in file_points.items():
+        points.setdefault(name, {}).update(file_stream)
+    seal_lengths = {name: max(p) for name, p in points.items() if p}
+    unsealed: list[tuple[str, int, int]] = []
     checked = 0
     verified: dict[str, list] = {}
 
@@ -420,6 +516,8 @@ def _verify_all(file_end: int) -> VerifyResult:
         if name is None:
             return
         verified[name] = [length, last_hash]
+        if length > seal_lengths.get(name, 0):
+            unsealed.append((name, seal_lengths.get(name, 0) + 1, length))
         head = heads.pop(name, None)
         if head is None or head.length != length or head.head_hash != last_hash:
             claimed = head.length if head else 0
@@ -473,7 +571,9 @@ def _verify_all(file_end: int) -> VerifyResult:
         "checkpoint": [latest.seq, latest.hash] if latest else None,
         "file_offset": file_end,
     }
-    return _result(problems, checked, latest, state)
+    result = _result(problems, checked, latest, state)
+    result.unsealed.extend(unsealed)
+    return result
 
 
 def _result(
@@ -513,9 +613,14 @@ def verify_and_keep(request: Any = None) -> AuditVerification:
     """Verify the whole log and keep the result (and where the next incremental verification
     starts), so that pages and the API answer from it without recomputing the log (run by
     `verify_audit`, an auditor's request, `run_sweeps`)."""
+    return verify_fully(request)[0]
+
+
+def verify_fully(request: Any = None) -> tuple[AuditVerification, VerifyResult]:
+    """`verify_and_keep`, also returning the result itself (with the unsealed events)."""
     started = time.monotonic()
     result = verify()
-    return _keep(result, AuditVerification.Kind.FULL, started, request=request)
+    return _keep(result, AuditVerification.Kind.FULL, started, request=request), result
 
 
 def _keep(result: VerifyResult, kind: str, started: float, **extra: Any) -> AuditVerification:
@@ -602,6 +707,7 @@ def _verify_since(state: dict[str, Any], checked: int, file_end: int) -> VerifyR
         if list(still) != [after[1]]:
             problems.append((None, f"已校验的检查点 {after[0]} 被删除或改动"))
     points: dict[str, dict[int, str]] = {s: {length: h} for s, (length, h) in sealed.items()}
+    file_points: dict[str, dict[int, str]] = {}
     checkpoints = list(AuditCheckpoint.objects.filter(seq__gt=after[0]).order_by("seq"))
     problems.extend(
         (None, p)
@@ -611,11 +717,14 @@ def _verify_since(state: dict[str, Any], checked: int, file_end: int) -> VerifyR
             after=after,
             sealed=sealed,
             file_start=int(state.get("file_offset", 0)),
+            file_points=file_points,
         )
     )
     for checkpoint in checkpoints:
         for name, (length, head_hash) in checkpoint.heads.items():
             points.setdefault(name, {})[length] = head_hash
+    for name, file_stream in file_points.items():
+        points.setdefault(name, {}).update(file_stream)
 
     for name, (length, _hash) in verified.items():
         if name not in heads:

@@ -180,6 +180,24 @@ class AuditCheckpoint(models.Model):
         return f"checkpoint {self.seq} ({self.event_count} events)"
 
 
+class AuditSealedHead(models.Model):
+    """What the newest checkpoints sealed of one stream: its length and head hash then.
+
+    Written only by the sealer (one at a time), so that a seal reads the last checkpoint and
+    this table instead of every checkpoint, and never locks the chain heads that appends
+    lock. A copy for speed: verification trusts the checkpoints and their file, not this."""
+
+    stream = models.CharField(max_length=64, primary_key=True)
+    length = models.PositiveBigIntegerField()
+    head_hash = models.CharField(max_length=64)
+
+    class Meta:
+        db_table = "workflow_audit_sealed_head"
+
+    def __str__(self) -> str:
+        return f"{self.stream} sealed at {self.length}"
+
+
 class AttemptTally(models.Model):
     """Refused attempts of one source on one stream, counted once its recording budget is spent.
 
