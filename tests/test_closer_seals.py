@@ -15,6 +15,7 @@ from django.core.management.base import SystemCheckError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from submissions.models import ProjectText
 from tests.factories import act
 from tests.tampering import CHECKPOINTS, EVENTS, tamper
 from workflow import audit, tasks, witness
@@ -61,7 +62,7 @@ def test_a_change_asks_for_one_seal_a_few_seconds_after_its_commit(
         act(cast.org_drafter, text, "submit")
         act(cast.org_reviewer, text, "return", comment="请补充")
 
-    assert enqueued == [{"countdown": 3}]
+    assert enqueued == [{"countdown": 3, "retry": False}]
 
 
 def test_changes_while_a_seal_is_pending_are_sealed_by_it(
@@ -79,6 +80,21 @@ def test_changes_while_a_seal_is_pending_are_sealed_by_it(
         act(cast.org_drafter, text, "submit")
 
     assert len(enqueued) == 2
+
+
+def test_a_broker_that_refuses_the_seal_does_not_fail_the_change(
+    cast, enqueued, monkeypatch, django_capture_on_commit_callbacks
+):
+    def refuse(**kwargs):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(tasks.seal_audit_log, "apply_async", refuse)
+    text = cast.text()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        act(cast.org_drafter, text, "submit")
+
+    assert ProjectText.objects.get(pk=text.pk).state == "dept_review"
 
 
 def test_without_a_worker_no_closer_seal_is_asked_for(

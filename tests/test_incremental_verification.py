@@ -84,6 +84,17 @@ def test_later_scheduled_verifications_are_incremental_and_count_every_event(cas
     assert latest.checked == AuditEvent.objects.count()
 
 
+def test_only_the_newest_verification_keeps_its_state(cast, verified):
+    act(cast.org_drafter, verified[0], "submit")
+    audit.verify_new_and_keep()
+    act(cast.org_drafter, verified[1], "submit")
+    newest = audit.verify_new_and_keep()
+
+    states = dict(AuditVerification.objects.values_list("pk", "state"))
+
+    assert [pk for pk, state in states.items() if state] == [newest.pk]
+
+
 def test_an_incremental_verification_reads_only_the_new_events(cast, verified, hashes_computed):
     act(cast.org_drafter, verified[0], "submit")
     new = stream_of(verified[0])[-1]
@@ -202,6 +213,18 @@ def test_the_api_catches_up_on_a_few_new_events_in_the_request(cast, api, verifi
 
     assert body["kind"] == "incremental"
     assert body["checked"] == AuditEvent.objects.count()
+
+
+def test_the_api_sees_a_verified_tail_deleted_and_its_head_rewound(cast, api, verified):
+    events = stream_of(verified[0])
+    kept = events[-2]
+    tamper(f"DELETE FROM {EVENTS} WHERE id = %s", [events[-1].pk])
+    AuditChain.objects.filter(stream=kept.stream).update(length=kept.seq, head_hash=kept.hash)
+
+    body = api(cast.auditor).get(VERIFY).json()
+
+    assert body["ok"] is False
+    assert kept.stream in body["detail"]
 
 
 def test_the_api_leaves_many_new_events_to_the_scheduled_task(cast, api, verified, settings):

@@ -8,6 +8,7 @@ for each other, and two events of one stream can never claim the same place.
 
 import hmac
 import json
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 
 from workflow import digests, witness
@@ -32,6 +33,8 @@ from workflow.models import (
     AuditVerification,
     Outcome,
 )
+
+log = logging.getLogger(__name__)
 
 GENESIS_HASH = "0" * 64
 # The event that says a stream's head row was missing and was rebuilt from its last event.
@@ -361,7 +364,11 @@ def _seal_after_commit() -> None:
     _seal_due_at = now + delay
     from workflow.tasks import seal_audit_log
 
-    seal_audit_log.apply_async(countdown=delay)
+    try:
+        # retry=False: a broker that is down refuses at once; beat's seal covers this change.
+        seal_audit_log.apply_async(countdown=delay, retry=False)
+    except Exception:
+        log.warning("audit: could not ask for a seal (broker down?); beat's seal will cover it")
 
 
 def _check_checkpoints(
@@ -624,7 +631,11 @@ def verify_fully(request: Any = None) -> tuple[AuditVerification, VerifyResult]:
 
 
 def _keep(result: VerifyResult, kind: str, started: float, **extra: Any) -> AuditVerification:
-    return AuditVerification.objects.create(
+    """Keep the result with its state; the state moves: the previous newest row's is cleared
+    (a state is as large as the number of streams, and only the newest is ever read)."""
+    previous = AuditVerification.objects.order_by("-at", "-id").values_list("pk", flat=True)
+    previous_pk = previous.first()
+    kept = AuditVerification.objects.create(
         ok=result.ok,
         checked=result.checked,
         first_bad=result.first_bad,
@@ -634,6 +645,9 @@ def _keep(result: VerifyResult, kind: str, started: float, **extra: Any) -> Audi
         state=result.state,
         **extra,
     )
+    if previous_pk is not None:
+        AuditVerification.objects.filter(pk=previous_pk).update(state={})
+    return kept
 
 
 def latest_verification(with_state: bool = False) -> AuditVerification | None:
@@ -664,19 +678,31 @@ def current_verification() -> tuple[AuditVerification | None, int]:
     Catches up in the caller's time only when that is cheap (at most
     AUDIT_VERIFY_INLINE_EVENTS new events); otherwise the scheduled task will."""
     last = latest_verification(with_state=True)
-    pending = unverified_count(last)
-    if last is not None and (pending == 0 or not last.ok):
-        return last, pending if last.ok else 0
+    if last is not None and not last.ok:
+        return last, 0
+    pending, changed = _unverified(last)
+    if last is not None and not changed:
+        return last, 0
     if pending <= settings.AUDIT_VERIFY_INLINE_EVENTS:
         return verify_new_and_keep(), 0
     return last, pending
 
 
-def unverified_count(last: AuditVerification | None) -> int:
-    """How many events the heads hold beyond `last`'s verified point (one query)."""
+def _unverified(last: AuditVerification | None) -> tuple[int, bool]:
+    """How many events the heads hold beyond `last`'s verified point, and whether any head
+    differs from it at all (a head rewound holds none beyond it). One query over the heads."""
     verified = (last.state or {}).get("streams", {}) if last else {}
-    total = AuditChain.objects.aggregate(total=Sum("length"))["total"] or 0
-    return max(total - sum(length for length, _hash in verified.values()), 0)
+    pending, changed, streams = 0, False, 0
+    for stream, length, head_hash in AuditChain.objects.values_list(
+        "stream", "length", "head_hash"
+    ):
+        streams += 1
+        seen = verified.get(stream)
+        if seen != [length, head_hash]:
+            changed = True
+            pending += max(length - (seen[0] if seen else 0), 0)
+    # A verified stream whose head row is gone changes nothing above but is a change.
+    return pending, changed or streams != len(verified)
 
 
 def verify_since(last: AuditVerification) -> VerifyResult:
