@@ -303,3 +303,16 @@ def test_verify_audit_says_when_every_event_is_sealed(cast, seal, capsys):
     call_command("verify_audit")
 
     assert "every event is covered by a seal" in capsys.readouterr().out
+
+
+def test_a_line_still_being_written_is_left_for_the_next_verification(cast, seal, settings):
+    cast.text()
+    seal()
+    path = settings.AUDIT_CHECKPOINT_FILE
+    whole = path.read_text(encoding="utf-8")
+    path.write_text(whole + '{"seq": 2, "ha', encoding="utf-8")  # a seal's line, half-written
+
+    assert audit.verify().ok is True
+
+    path.write_text(whole + '{"seq": 2, "hash": "x"}\n', encoding="utf-8")
+    assert audit.verify().ok is False

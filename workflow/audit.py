@@ -329,12 +329,17 @@ def seal() -> AuditCheckpoint | None:
 def _append_to_file(line: str) -> None:
     path = Path(settings.AUDIT_CHECKPOINT_FILE)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # O_APPEND: every line lands at the end, whoever else is writing.
+    data = (line + "\n").encode()
+    # O_APPEND and one write() per line: every line lands whole at the end, whoever else is
+    # writing (a reader may still catch a line half-written: see _file_size).
     descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-    with os.fdopen(descriptor, "a", encoding="utf-8") as file:
-        file.write(line + "\n")
-        file.flush()
-        os.fsync(file.fileno())
+    try:
+        written = os.write(descriptor, data)
+        while written < len(data):
+            written += os.write(descriptor, data[written:])
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 # --- Closer seals: each change sealed within seconds ----------------------------------------
@@ -410,10 +415,20 @@ def _check_checkpoints(
 
 
 def _file_size() -> int:
-    """Measured before a verification's snapshot: every line up to here was written after its
-    checkpoint committed, so the snapshot sees that checkpoint."""
+    """Where the checkpoint file's last whole line ends, measured before a verification's
+    snapshot: every line up to here was written after its checkpoint committed, so the
+    snapshot sees that checkpoint; a line being written now is left for the next run."""
     try:
-        return Path(settings.AUDIT_CHECKPOINT_FILE).stat().st_size
+        with Path(settings.AUDIT_CHECKPOINT_FILE).open("rb") as file:
+            end = file.seek(0, os.SEEK_END)
+            while end > 0:
+                block = max(end - 65536, 0)
+                file.seek(block)
+                newline = file.read(end - block).rfind(b"\n")
+                if newline >= 0:
+                    return block + newline + 1
+                end = block
+            return 0
     except FileNotFoundError:
         return 0
 
