@@ -129,28 +129,27 @@ class AuditExportCsv(APIView):
         return response
 
 
+AUDIT_VERIFY_RESPONSE = inline_serializer(
+    "AuditVerify",
+    {
+        "ok": serializers.BooleanField(allow_null=True),
+        "checked": serializers.IntegerField(),
+        "first_bad": serializers.IntegerField(allow_null=True),
+        "detail": serializers.CharField(),
+        "verified_at": serializers.DateTimeField(allow_null=True),
+        "kind": serializers.CharField(allow_null=True),
+        "unverified": serializers.IntegerField(),
+        "latest_checkpoint": serializers.DictField(allow_null=True),
+    },
+)
+
+
 class AuditVerify(APIView):
     """GET answers from the latest kept verification (caught up incrementally when few events
     are new), never rescanning the whole log; POST asks for a full one, run in the background
     and throttled (AUDIT_FULL_VERIFY_MIN_SECONDS)."""
 
-    @extend_schema(
-        responses={
-            (200, "application/json"): inline_serializer(
-                "AuditVerify",
-                {
-                    "ok": serializers.BooleanField(allow_null=True),
-                    "checked": serializers.IntegerField(),
-                    "first_bad": serializers.IntegerField(allow_null=True),
-                    "detail": serializers.CharField(),
-                    "verified_at": serializers.DateTimeField(allow_null=True),
-                    "kind": serializers.CharField(allow_null=True),
-                    "unverified": serializers.IntegerField(),
-                    "latest_checkpoint": serializers.DictField(allow_null=True),
-                },
-            ),
-        }
-    )
+    @extend_schema(responses={200: AUDIT_VERIFY_RESPONSE, 202: AUDIT_VERIFY_RESPONSE})
     def get(self, request: Request) -> Response:
         if not authority_of(request).scope(Role.AUDITOR):
             raise NotPermitted("auditors_only")
