@@ -2,21 +2,31 @@
 sealed within seconds, in the database and in the checkpoint file outside it; then deleting
 the newest event of a stream and fixing its head, or putting a forged event that chains
 correctly in its place, is caught by the worker's own scheduled verification within a
-minute. Nothing waits a fixed time: every wait polls."""
+minute. Nothing waits a fixed time: every wait polls. Also on PostgreSQL with real threads:
+seals asked for at once (two beats by mistake, the seals after changes) write one
+checkpoint, and full verifications asked for at once are accepted once."""
 
 # ruff: noqa: F811 - the fixtures imported from tests.live are redefined as test parameters
 
 import json
+import threading
 import time
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from tests.live import celery_worker, live_broker, redis_server, wait_for  # noqa: F401
 from tests.tampering import EVENTS, tamper
-from workflow import audit
-from workflow.models import AuditChain, AuditEvent, AuditVerification
+from workflow import audit, services
+from workflow.exceptions import TooSoon
+from workflow.models import (
+    AuditChain,
+    AuditCheckpoint,
+    AuditEvent,
+    AuditVerification,
+    AuditVerifyRequest,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -141,3 +151,52 @@ def test_a_forged_event_chained_in_place_of_the_newest_is_caught_within_a_minute
     caught = wait_until_caught(worker, moment)
     assert caught.first_bad == forged.pk, caught.detail
     assert audit.verify().first_bad == forged.pk
+
+
+def run_together(job, count: int) -> list:
+    """Run `job` in `count` threads, each with its own connection, released together."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def work(index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[index] = job()
+        except Exception as error:  # reported by the test, not lost in the thread
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def test_seals_asked_for_at_once_write_one_checkpoint(cast, transactional_db, settings, tmp_path):
+    """Two beats by mistake and the seals after changes may all fire at once: one seals."""
+    settings.AUDIT_CHECKPOINT_FILE = tmp_path / "checkpoints.log"
+    cast.text_in("returned")
+
+    results = run_together(audit.seal, 6)
+
+    sealed = [r for r in results if isinstance(r, AuditCheckpoint)]
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert len(sealed) == 1
+    assert AuditCheckpoint.objects.count() == 1
+    assert audit.verify().ok is True
+
+
+def test_full_verifications_requested_at_once_are_accepted_once(cast, transactional_db):
+    def ask():
+        try:
+            return services.request_full_verification(actor=cast.auditor).pk
+        except TooSoon:
+            return "throttled"
+
+    results = run_together(ask, 4)
+
+    assert sorted(map(str, results)).count("throttled") == 3
+    assert AuditVerifyRequest.objects.count() == 1
