@@ -44,6 +44,7 @@ EVENTS = {
     "recovery_code_used": gettext_lazy("使用恢复码"),
     "refusals_summarised": gettext_lazy("被拒绝尝试汇总"),
     "audit_head_restored": gettext_lazy("恢复链头"),
+    "audit_verify_requested": gettext_lazy("完整校验请求"),
     "delegation_given": gettext_lazy("委托"),
     "delegation_revoked": gettext_lazy("撤销委托"),
     "workflow_loaded": gettext_lazy("发布审批流程版本"),
