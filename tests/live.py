@@ -877,6 +877,7 @@ def several_processes(
         ],
         checkpoint_file=checkpoint_file,
     )
+    announce_existing_heads()
     try:
         for process in [*fleet.workers, *fleet.beats]:
             process.launch()

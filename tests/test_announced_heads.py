@@ -160,9 +160,7 @@ def test_a_seal_names_the_forged_events_it_seals_in_its_line_outside_the_databas
         checkpoint = audit.seal()
 
     assert checkpoint is not None and checkpoint.heads[forged.stream][0] == forged.seq
-    assert file_lines(settings)[-1]["unannounced"] == {
-        forged.stream: [forged.seq - 1, forged.seq]
-    }
+    assert file_lines(settings)[-1]["unannounced"] == {forged.stream: [forged.seq - 1, forged.seq]}
 
 
 def test_verification_reports_a_forged_event_that_a_seal_named(
@@ -246,8 +244,9 @@ def wait_until_sealed(worker, stream: str) -> None:
     wait_for(
         lambda: sealed_in_file(worker, stream) == head,
         timeout=30,
-        message=lambda: f"file holds {sealed_in_file(worker, stream)}, head {head}\n"
-        + worker.log_tail(40),
+        message=lambda: (
+            f"file holds {sealed_in_file(worker, stream)}, head {head}\n" + worker.log_tail(40)
+        ),
     )
 
 
