@@ -7,6 +7,7 @@ throughout; the worker's side on PostgreSQL. Nothing waits a fixed time: every w
 
 # ruff: noqa: F811 - the fixtures imported from tests.live are redefined as test parameters
 
+import contextlib
 import json
 
 import pytest
@@ -96,6 +97,22 @@ def test_nothing_is_announced_before_the_commit(cast, broker, django_capture_on_
 
     assert callbacks
     assert announced_in_redis(broker, stream) == before
+
+
+def test_events_of_a_rolled_back_savepoint_are_not_announced(
+    cast, broker, django_capture_on_commit_callbacks
+):
+    text = cast.text()
+    stream = audit.text_stream(text.pk)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        audit.record(stream=stream, actor=cast.org_drafter, action="edit", text_id=text.pk)
+        committed = head_of(stream)
+        with contextlib.suppress(RuntimeError), transaction.atomic():
+            audit.record(stream=stream, actor=cast.org_drafter, action="edit", text_id=text.pk)
+            raise RuntimeError("rolled back")
+
+    assert head_of(stream) == committed
+    assert announced_in_redis(broker, stream) == f"{committed[0]}:{committed[1]}"
 
 
 def test_a_late_commit_of_an_older_length_never_lowers_the_announced_head(broker):
@@ -195,6 +212,21 @@ def test_an_announced_event_not_yet_sealed_is_not_reported(
         act(cast.org_drafter, sealed_text, "submit")
 
     assert audit.verify().ok is True
+
+
+def test_a_broker_holding_no_announcement_starts_over_from_the_databases_heads(
+    sealed_text, broker, cast, django_capture_on_commit_callbacks
+):
+    stream = audit.text_stream(sealed_text.pk)
+    with broker.client() as client:
+        client.delete(announcements.KEY)  # a new broker, or one that lost its data
+    with django_capture_on_commit_callbacks(execute=False):
+        act(cast.org_drafter, sealed_text, "submit")  # its announcement lost too
+
+    result = audit.verify()
+
+    assert result.ok is True
+    assert announced_in_redis(broker, stream).startswith(f"{head_of(stream)[0]}:")
 
 
 def test_without_a_broker_nothing_is_announced_or_compared(

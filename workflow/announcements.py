@@ -145,26 +145,28 @@ def announce(heads: dict[str, list]) -> bool:
         return False
 
 
-def announced(streams: list[str] | None = None) -> dict[str, int] | None:
-    """The announced length of each stream (all, or those named); None when the broker
-    could not be reached."""
+def announced(streams: list[str]) -> dict[str, int] | None:
+    """The announced length of each stream named that has one; None when the broker could
+    not be reached. (Only those named: a seal every few seconds must not read them all.)"""
     try:
-        client = _client()
-        if streams is None:
-            raw = client.hgetall(KEY)
-        else:
-            raw = dict(zip(streams, client.hmget(KEY, streams), strict=True)) if streams else {}
+        values = _client().hmget(KEY, streams) if streams else []
+        raw = dict(zip(streams, values, strict=True))
     except Exception:
         log.warning("audit: could not read the announced heads (broker down?)")
         return None
     result = {}
     for name, value in raw.items():
-        if value is None:
-            continue
-        name = name.decode() if isinstance(name, bytes) else name
-        value = value.decode() if isinstance(value, bytes) else value
-        result[name] = int(value.split(":", 1)[0])
+        if value is not None:
+            value = value.decode() if isinstance(value, bytes) else value
+            result[name] = int(value.split(":", 1)[0])
     return result
+
+
+def _nothing_announced() -> bool:
+    try:
+        return not _client().exists(KEY)
+    except Exception:
+        return False
 
 
 def unannounced(heads: dict[str, int], floors: dict[str, int]) -> dict[str, list[int]] | None:
@@ -175,10 +177,10 @@ def unannounced(heads: dict[str, int], floors: dict[str, int]) -> dict[str, list
     or emptied broker, which starts over from these heads)."""
     if not enabled() or not heads:
         return None
-    known = announced()
+    known = announced(sorted(heads))
     if known is None:
         return None
-    if not known:
+    if not known and _nothing_announced():
         log.warning(
             "audit: the broker holds no announced heads (new, or it lost its data): "
             "announcements start over from the database's heads"
