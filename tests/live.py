@@ -351,6 +351,19 @@ def use_broker(url: str, settings: Any = None, app: Any = None) -> Iterator[Any]
         **(app.conf.broker_transport_options or {}),
         "visibility_timeout": VISIBILITY_TIMEOUT,
     }
+    # Saved before Django's settings change: the app reads through to them, and saving after
+    # would pin the private broker's address for the rest of the session.
+    saved = {
+        key: app.conf.get(key)
+        for key in (
+            "broker_url",
+            "broker_read_url",
+            "broker_write_url",
+            "result_backend",
+            "task_always_eager",
+            "broker_transport_options",
+        )
+    }
     if settings is not None:
         settings.REDIS_URL = url
         settings.CELERY_BROKER_URL = url
@@ -365,7 +378,6 @@ def use_broker(url: str, settings: Any = None, app: Any = None) -> Iterator[Any]
         "task_always_eager": False,
         "broker_transport_options": transport_options,
     }
-    saved = {key: app.conf.get(key) for key in new}
     _close_app_pools(app)
     app.conf.update(new)
     try:
