@@ -24,7 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from workflow import digests, witness
+from workflow import announcements, digests, witness
 from workflow.models import (
     AuditChain,
     AuditCheckpoint,
@@ -168,6 +168,8 @@ def record(
         detail=detail or {},
     )
     AuditChain.objects.filter(stream=stream).update(length=chain.length, head_hash=chain.head_hash)
+    # Before the seal is asked for: its callback runs after this one.
+    announcements.announce_after_commit(stream, chain.length, chain.head_hash)
     _seal_soon()
     return event
 
@@ -242,12 +244,16 @@ def _sign(digest: str, algorithm: str) -> str:
     return digests.hmac_hexdigest(algorithm, _signing_key(), digest.encode())
 
 
-def _file_line(checkpoint: AuditCheckpoint) -> str:
+def _file_line(checkpoint: AuditCheckpoint, unannounced: dict[str, list[int]] | None = None) -> str:
     """The checkpoint's copy outside the database. With the heads it sealed, the file alone
     says what each stream held when sealed: deleting the newest events and the checkpoints
-    that covered them, or replacing them with forged ones that chain, disagrees with it."""
+    that covered them, or replacing them with forged ones that chain, disagrees with it.
+    `unannounced` ({stream: [announced length, sealed length]}) names the events it sealed
+    that the application never announced (workflow.announcements): only there when some are."""
+    extra = {"unannounced": unannounced} if unannounced else {}
     return json.dumps(
         {
+            **extra,
             "seq": checkpoint.seq,
             "at": checkpoint.at.astimezone(UTC).isoformat(timespec="microseconds"),
             "event_count": checkpoint.event_count,
@@ -299,6 +305,13 @@ def seal() -> AuditCheckpoint | None:
     changed = {name: head for name, head in current.items() if sealed.get(name) != head}
     if previous is not None and not changed:
         return None
+    # Sealed all the same (the log must stay sealable), but named in the line outside.
+    unannounced = announcements.unannounced(
+        {name: head[0] for name, head in changed.items()},
+        {name: sealed[name][0] for name in changed if name in sealed},
+    )
+    if unannounced:
+        log.error("audit: sealing events the application never announced: %s", unannounced)
     checkpoint = AuditCheckpoint(
         seq=previous.seq + 1 if previous else 1,
         at=timezone.now(),
@@ -320,7 +333,7 @@ def seal() -> AuditCheckpoint | None:
         update_fields=["length", "head_hash"],
         batch_size=500,
     )
-    line = _file_line(checkpoint)
+    line = _file_line(checkpoint, unannounced)
     transaction.on_commit(lambda: _append_to_file(line))
     transaction.on_commit(lambda: witness.send(line), robust=True)
     return checkpoint
@@ -384,13 +397,15 @@ def _check_checkpoints(
     sealed: dict[str, list] | None = None,
     file_start: int = 0,
     file_points: dict[str, dict[int, str]] | None = None,
+    unannounced: list[tuple[int, str, int, int]] | None = None,
 ) -> list[str]:
     """Each checkpoint must hash, sign, chain and add up; the file outside must agree.
 
     `checkpoints` follow checkpoint `after` (seq, hash), whose cumulative sealed heads are
     `sealed` (both empty for the whole log); `sealed` is updated in place. The file is read
     from byte `file_start` to `file_end` (None: to its end); the heads its lines sealed are
-    added to `file_points`."""
+    added to `file_points`, the events they name as never announced to `unannounced`
+    (checkpoint seq, stream, announced length, sealed length)."""
     problems = []
     sealed = {} if sealed is None else sealed
     expected_seq, prev_hash = after[0] + 1, after[1]
@@ -410,7 +425,7 @@ def _check_checkpoints(
         elif _digest(sorted(sealed.items()), checkpoint.digest) != checkpoint.root:
             problems.append(f"{name} 的根哈希与其记录的数据流不符")
         expected_seq, prev_hash = expected_seq + 1, checkpoint.hash
-    problems.extend(_check_file(checkpoints, file_start, file_end, file_points))
+    problems.extend(_check_file(checkpoints, file_start, file_end, file_points, unannounced))
     return problems
 
 
@@ -438,6 +453,7 @@ def _check_file(
     start: int = 0,
     end: int | None = None,
     points: dict[str, dict[int, str]] | None = None,
+    unannounced: list[tuple[int, str, int, int]] | None = None,
 ) -> list[str]:
     path = Path(settings.AUDIT_CHECKPOINT_FILE)
     if not path.exists():
@@ -456,8 +472,19 @@ def _check_file(
         try:
             entry = json.loads(line)
             heads = {str(s): (int(h[0]), str(h[1])) for s, h in entry.get("heads", {}).items()}
+            never = {
+                str(s): (int(r[0]), int(r[1])) for s, r in entry.get("unannounced", {}).items()
+            }
             entries.append(
-                (number, {"seq": int(entry["seq"]), "hash": str(entry["hash"]), "heads": heads})
+                (
+                    number,
+                    {
+                        "seq": int(entry["seq"]),
+                        "hash": str(entry["hash"]),
+                        "heads": heads,
+                        "unannounced": never,
+                    },
+                )
             )
         except (ValueError, KeyError, TypeError):
             entries.append((number, None))
@@ -481,6 +508,9 @@ def _check_file(
                         f"检查点文件中 {name} 第 {length} 条被封存过两次且不一致"
                         f"（第 {entry['seq']} 号检查点）：日志在封存后被改写"
                     )
+        if unannounced is not None:
+            for name, (announced, length) in sorted(entry["unannounced"].items()):
+                unannounced.append((entry["seq"], name, announced, length))
         checkpoint = by_seq.get(entry["seq"])
         if checkpoint is None:
             problems.append(f"检查点 {entry['seq']} 在文件中存在，但已从数据库中消失")
@@ -490,6 +520,28 @@ def _check_file(
 
 
 # --- Verification ----------------------------------------------------------------------------
+
+
+def _unannounced_problems(
+    sealed: list[tuple[int, str, int, int]], live: dict[str, list[int]] | None
+) -> list[tuple[int | None, str]]:
+    """Events the application never announced (workflow.announcements), named by stream and
+    seqs, the first of each range as the bad event: those a seal's line outside the database
+    names (`sealed`: checkpoint seq, stream, announced, length) and those beyond their
+    announcement in the database now (`live`: {stream: [announced, length]})."""
+    ranges = [(name, a, n, f"（第 {seq} 号检查点封存时记下）") for seq, name, a, n in sealed]
+    ranges += [(name, a, n, "（尚未封存）") for name, (a, n) in sorted((live or {}).items())]
+    problems: list[tuple[int | None, str]] = []
+    for name, announced, length, when in ranges:
+        first = AuditEvent.objects.filter(stream=name, seq=announced + 1).values_list("pk")
+        problems.append(
+            (
+                next(iter(first), (None,))[0],
+                f"{name}: 第 {announced + 1} 至 {length} 条事件从未经应用程序公告{when}："
+                f"是否绕过应用程序直接写入？",
+            )
+        )
+    return problems
 
 
 def _sealed_points(checkpoints: list[AuditCheckpoint]) -> dict[str, dict[int, str]]:
@@ -522,14 +574,24 @@ def _verify_all(file_end: int) -> VerifyResult:
     points = _sealed_points(checkpoints)
     heads = {c.stream: c for c in AuditChain.objects.all()}
     file_points: dict[str, dict[int, str]] = {}
+    never: list[tuple[int, str, int, int]] = []
     problems: list[tuple[int | None, str]] = [
-        (None, p) for p in _check_checkpoints(checkpoints, file_end, file_points=file_points)
+        (None, p)
+        for p in _check_checkpoints(
+            checkpoints, file_end, file_points=file_points, unannounced=never
+        )
     ]
     # The file's copy wins where it and a checkpoint row disagree (the row was rewritten;
     # that is reported above): events are compared with what was sealed outside.
     for name, file_stream in file_points.items():
         points.setdefault(name, {}).update(file_stream)
     seal_lengths = {name: max(p) for name, p in points.items() if p}
+    problems.extend(
+        _unannounced_problems(
+            never,
+            announcements.unannounced({n: c.length for n, c in heads.items()}, seal_lengths),
+        )
+    )
     unsealed: list[tuple[str, int, int]] = []
     checked = 0
     verified: dict[str, list] = {}
@@ -749,6 +811,7 @@ def _verify_since(state: dict[str, Any], checked: int, file_end: int) -> VerifyR
             problems.append((None, f"已校验的检查点 {after[0]} 被删除或改动"))
     points: dict[str, dict[int, str]] = {s: {length: h} for s, (length, h) in sealed.items()}
     file_points: dict[str, dict[int, str]] = {}
+    never: list[tuple[int, str, int, int]] = []
     checkpoints = list(AuditCheckpoint.objects.filter(seq__gt=after[0]).order_by("seq"))
     problems.extend(
         (None, p)
@@ -759,6 +822,7 @@ def _verify_since(state: dict[str, Any], checked: int, file_end: int) -> VerifyR
             sealed=sealed,
             file_start=int(state.get("file_offset", 0)),
             file_points=file_points,
+            unannounced=never,
         )
     )
     for checkpoint in checkpoints:
@@ -777,6 +841,15 @@ def _verify_since(state: dict[str, Any], checked: int, file_end: int) -> VerifyR
             problems.append((None, f"{name}: 检查点封存了 {sealed_length} 条，现仅有 {have} 条"))
 
     changed = [name for name, head in heads.items() if verified.get(name) != head]
+    problems.extend(
+        _unannounced_problems(
+            never,
+            announcements.unannounced(
+                {name: heads[name][0] for name in changed},
+                {name: max(points[name]) for name in changed if points.get(name)},
+            ),
+        )
+    )
     for start in range(0, len(changed), STREAMS_PER_QUERY):
         chunk = changed[start : start + STREAMS_PER_QUERY]
         where = Q()
