@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from submissions.models import Department, ProjectText
 from tests.factories import DepartmentFactory, act, make_text, make_user
+from workflow.machine import forget_machines
 from workflow.states import Administrator, Role
 
 
@@ -80,6 +81,9 @@ def test_settings(settings, tmp_path) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     # Login failures are counted in the cache: each test starts with none.
     cache.clear()
+    # A rolled-back test's workflow versions leave their machines cached under ids that the
+    # next test's versions may reuse (SQLite hands out a rolled-back id again).
+    forget_machines()
     # The cast carries seed_demo's names and, as in the demo, signs in with its password
     # alone: the suite's admin and auditor need no authenticator. Outside the suite only
     # DEMO_MODE turns this on (config/settings.py); tests/test_two_factor.py turns it off.
