@@ -457,7 +457,8 @@ class Shares:
         now = AddedSigner.objects.filter(
             user=user, stage=F("text__state"), revision__number=F("text__revision")
         ).values_list("text_id", kind("signer_now"))
-        rows = list(by_user.order_by().union(by_group.order_by(), signer, now, all=True))
+        parts = [query.order_by() for query in (by_group, signer, now)]
+        rows = list(by_user.order_by().union(*parts, all=True))
         found: dict[str, set[int]] = {}
         for text_id, name in rows:
             found.setdefault(name, set()).add(text_id)
