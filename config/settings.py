@@ -415,6 +415,10 @@ DIGEST_HOUR = env_int("DIGEST_HOUR", 8)  # local time of the daily e-mail digest
 # this many per stream and window in full; the rest are counted and summarised in one event.
 AUDIT_REFUSALS_PER_WINDOW = env_int("AUDIT_REFUSALS_PER_WINDOW", 10)
 AUDIT_REFUSAL_WINDOW_SECONDS = env_int("AUDIT_REFUSAL_WINDOW_SECONDS", 600)
+# `GET /api/v1/audit/events/` pages by cursor and counts the matching events only up to this
+# many (`count` is null beyond): counting millions of events on every page costs more than
+# the number is worth, while a narrow search still gets its exact count (issue 12).
+AUDIT_EXACT_COUNT_LIMIT = env_int("AUDIT_EXACT_COUNT_LIMIT", 10_000)
 # A full verification of the log runs in the background this often; pages show the latest.
 VERIFY_SECONDS = env_int("VERIFY_SECONDS", 3600)
 

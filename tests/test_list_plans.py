@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import QuerySet
 
 from submissions.models import ProjectText
@@ -62,7 +62,7 @@ def province(cast) -> dict[str, Any]:
     with connection.cursor() as cursor:
         # Half of the copies belong to the other department: every role narrows something.
         cursor.execute(
-            f"UPDATE {ProjectText._meta.db_table} SET department_id = %s "  # noqa: S608
+            f"UPDATE {ProjectText._meta.db_table} SET department_id = %s "
             "WHERE id %% 2 = 0 AND id > %s",
             [cast.edu.pk, max(t.pk for t in templates)],
         )
