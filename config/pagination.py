@@ -62,7 +62,9 @@ class KeysetPagination(Pagination):
         if raw is None:
             return "a", None
         number = raw[1:]
-        if raw[:1] not in ("a", "b") or not (number.isascii() and number.isdigit()):
+        # Ids are 64-bit: a longer number would be a database error, not an empty page.
+        fits = number.isascii() and number.isdigit() and len(number) <= 18
+        if raw[:1] not in ("a", "b") or not fits:
             message = _("cursor 无效：应取自上一页的 next 或 previous 链接。")
             raise ValidationError({self.cursor_query_param: [message]})
         return raw[0], int(number)
