@@ -8,6 +8,7 @@ from django.apps import apps
 
 from submissions.models import ProjectText
 from tests.factories import act
+from tests.routing import LARGE, SMALL, at_finance, county_people
 from workflow.permissions import Authority
 from workflow.selectors.texts import text_list
 
@@ -76,3 +77,29 @@ def test_the_migration_fills_it_from_the_decisions_and_the_stage_waited_at(cast)
         "approval",
         "",
     ]
+
+
+def test_a_county_reviewer_lists_a_text_that_entered_their_stage_not_one_that_skipped_it(cast):
+    """A stage with a condition may be skipped: reaching beyond it is not having entered it."""
+    county = county_people(cast)
+    entered, skipped = at_finance(cast, LARGE), at_finance(cast, SMALL)
+    for text in (entered, skipped):
+        act(cast.finance, text, "finance_approve")
+        act(county["performance"], text, "finance_approve")
+    assert ProjectText.objects.get(pk=skipped.pk).state == "approval"
+
+    seen = listed(county["county_a"])
+
+    assert (entered.pk in seen, skipped.pk in seen) == (True, False)
+
+
+def test_a_county_reviewer_still_lists_a_text_once_it_left_their_stage(cast):
+    county = county_people(cast)
+    text = at_finance(cast, LARGE)
+    act(cast.finance, text, "finance_approve")
+    act(county["performance"], text, "finance_approve")
+    act(county["county_a"], text, "county_approve")
+    act(county["county_b"], text, "county_approve")
+    assert ProjectText.objects.get(pk=text.pk).state == "approval"
+
+    assert text.pk in listed(county["county_a"])

@@ -473,25 +473,35 @@ class Shares:
 
 
 def _stages_onward(stages: dict[str, frozenset[int]], known: Catalog) -> Q:
-    """Texts that have entered one of `stages` ({code: versions where it has the lane}),
-    by `ProjectText.reached`: the furthest stage entered is the first of these stages or
-    one after it. The version is named only where versions disagree on what comes after,
-    so that (reached, updated_at) serves the usual case alone."""
+    """Texts that have entered one of `stages` ({code: versions where it has the lane}).
+
+    A stage without a condition is never skipped: a text has entered it if its furthest
+    stage (`ProjectText.reached`) is that one or one after it, a column filter that
+    (reached, updated_at) serves; the version is named only where versions disagree on
+    what comes after. A stage with a `when` may have been skipped on the way: for those
+    (rare) the text waits there now or was decided there, as before."""
     groups: dict[frozenset[str], set[int]] = {}
+    conditional: dict[str, frozenset[int]] = {}
     for machine in known.machines:
-        codes = [stage.code for stage in machine.stages]
-        first = next(
-            (i for i, code in enumerate(codes) if machine.version_id in stages.get(code, ())),
-            None,
-        )
-        if first is not None:
-            groups.setdefault(frozenset(codes[first:]), set()).add(machine.version_id)
+        mine = [s for s in machine.stages if machine.version_id in stages.get(s.code, ())]
+        for stage in mine:
+            if stage.amount_at_least is not None:
+                conditional[stage.code] = stages[stage.code]
+        plain = [s for s in mine if s.amount_at_least is None]
+        if plain:
+            codes = [stage.code for stage in machine.stages]
+            onward = frozenset(codes[codes.index(plain[0].code) :])
+            groups.setdefault(onward, set()).add(machine.version_id)
     every = {machine.version_id for machine in known.machines}
     if len(groups) == 1 and next(iter(groups.values())) == every:
-        return Q(reached__in=sorted(next(iter(groups))))
-    condition = Q(pk__in=[])
-    for codes, ids in groups.items():
-        condition |= Q(reached__in=sorted(codes), route__version_id__in=sorted(ids))
+        condition = Q(reached__in=sorted(next(iter(groups))))
+    else:
+        condition = Q(pk__in=[])
+        for codes, ids in groups.items():
+            condition |= Q(reached__in=sorted(codes), route__version_id__in=sorted(ids))
+    if conditional:
+        decided = Decision.objects.filter(text=OuterRef("pk"), stage__in=sorted(conditional))
+        condition |= _at_stages(conditional, known) | Q(Exists(decided))
     return condition
 
 
