@@ -449,6 +449,10 @@ AUDIT_VERIFY_INLINE_EVENTS = env_int("AUDIT_VERIFY_INLINE_EVENTS", 5000)
 # A full verification reads every event (47 s at 555,000): auditors may ask for one (POST
 # /api/v1/audit/verify/, the page's button) at most once per this many seconds, whoever asks.
 AUDIT_FULL_VERIFY_MIN_SECONDS = env_int("AUDIT_FULL_VERIFY_MIN_SECONDS", 600)
+# `GET /api/v1/audit/events/` pages by cursor and counts the matching events only up to this
+# many (`count` is null beyond): counting millions of events on every page costs more than
+# the number is worth, while a narrow search still gets its exact count (issue 12).
+AUDIT_EXACT_COUNT_LIMIT = env_int("AUDIT_EXACT_COUNT_LIMIT", 10_000)
 
 CELERY_BEAT_SCHEDULE = {
     "relay-pending-outbox": {

@@ -114,6 +114,11 @@ class ProjectText(TextContent):
     version = models.PositiveIntegerField(_("版本"), default=1)
     # Number of the last submitted revision (0: never submitted).
     revision = models.PositiveIntegerField(_("修订号"), default=0)
+    # The furthest review stage (a stage code of its version) the text has ever entered, ""
+    # before its first submit; never goes back. Kept by the workflow service in the action's
+    # transaction, so that "reached the finance stage" is a column filter an index serves
+    # (workflow.policy.visible_texts) rather than a search of the decisions.
+    reached = models.CharField(_("已到达的审核环节"), max_length=32, blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -130,6 +135,11 @@ class ProjectText(TextContent):
         indexes = [
             models.Index(fields=["department", "state"]),
             models.Index(fields=["state", "entered_state_at"]),
+            # The lists, in the order they are shown (newest update first), for each way a
+            # role narrows them: everything, its departments, the stages it has reached.
+            models.Index(fields=["-updated_at", "-id"], name="texts_newest_first"),
+            models.Index(fields=["department", "-updated_at", "-id"], name="texts_by_department"),
+            models.Index(fields=["reached", "-updated_at", "-id"], name="texts_by_reached_stage"),
         ]
         constraints = [
             # A project code names one project of a department in a budget year.

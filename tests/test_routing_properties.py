@@ -17,7 +17,7 @@ from workflow.exceptions import WorkflowError
 from workflow.machine import machine_for
 from workflow.models import AuditEvent, Decision, Route
 from workflow.permissions import Authority, holders
-from workflow.policy import available_actions, waiting_for
+from workflow.policy import Shares, available_actions, waiting_for
 
 ROLES = ["dept_reviewer", "role_a", "role_b"]
 AMOUNTS = ["500000.00", "1751800.00"]
@@ -115,6 +115,9 @@ class RoutingProperties(TestCase):
                 offered -= {"return", "reject"}
             waiting = waiting_for(authority).filter(pk=text.pk).exists()
             assert waiting == bool(offered), (person.username, text.state, offered)
+            # The inbox's form of the same filter (the user's shares loaded beforehand).
+            listed = waiting_for(authority, shares=Shares.of(person)).filter(pk=text.pk)
+            assert listed.exists() == waiting, (person.username, text.state)
 
     @staticmethod
     def approved(person, text: ProjectText) -> bool:

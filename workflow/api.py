@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.addresses import client_address
+from config.pagination import KeysetPagination
 from submissions.api import authority_of, body_of
 from workflow import audit, services, tokens
 from workflow.csv_export import stream_csv
@@ -116,6 +117,7 @@ class MePassword(APIView):
 
 class AuditEventList(GenericAPIView):
     serializer_class = AuditEventSerializer
+    pagination_class = KeysetPagination
 
     @extend_schema(parameters=AUDIT_FILTERS)
     def get(self, request: Request) -> Response:

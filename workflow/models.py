@@ -40,6 +40,9 @@ class Decision(models.Model):
         indexes = [
             models.Index(fields=["revision", "actor"]),
             models.Index(fields=["text", "stage"]),
+            # "Already approved by me (or the one I act for)": the inbox's anti-join, per text.
+            models.Index(fields=["text", "actor"], name="decisions_by_text_actor"),
+            models.Index(fields=["text", "on_behalf_of"], name="decisions_by_text_principal"),
         ]
         triggers = [
             pgtrigger.Protect(
@@ -115,7 +118,15 @@ class AuditEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["stream", "seq"], name="one_event_per_stream_seq")
         ]
-        indexes = [models.Index(fields=["actor", "at"])]
+        indexes = [
+            models.Index(fields=["actor", "at"]),
+            # The auditor's search, each filter in the list's order (by id), so that a page
+            # is read from an index and never by scanning the log.
+            models.Index(fields=["actor_name", "id"], name="audit_events_by_actor_name"),
+            models.Index(fields=["action", "id"], name="audit_events_by_action"),
+            models.Index(fields=["text", "id"], name="audit_events_by_text"),
+            models.Index(fields=["department", "id"], name="audit_events_by_department"),
+        ]
         triggers = [
             pgtrigger.Protect(
                 name="audit_events_append_only", operation=pgtrigger.Update | pgtrigger.Delete

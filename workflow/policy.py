@@ -428,6 +428,94 @@ def _granted_texts(user: AbstractBaseUser, perms: tuple[str, ...] = TEXT_READ_PE
     return Q(pk__in=by_user) | Q(pk__in=by_group)
 
 
+@dataclass(frozen=True)
+class Shares:
+    """The texts one user reaches one by one rather than by role: shared with them (to read,
+    to change) and added-signed (at all; now, at the text's current stage and revision).
+    Loaded for a list in one query, so that the list's filter is columns an index serves
+    (`department_id IN ... OR id IN (a few ids)`) and not an OR of permission subqueries."""
+
+    readable: frozenset[int] = frozenset()
+    changeable: frozenset[int] = frozenset()
+    signing: frozenset[int] = frozenset()
+    signing_now: frozenset[int] = frozenset()
+
+    @classmethod
+    def of(cls, user: AbstractBaseUser) -> Shares:
+        from django.db.models import CharField, F, Value
+
+        def kind(name: str) -> Value:
+            return Value(name, output_field=CharField())
+
+        by_user = ProjectTextUserObjectPermission.objects.filter(
+            user=user, permission__codename__in=TEXT_READ_PERMS
+        ).values_list("content_object_id", "permission__codename")
+        by_group = ProjectTextGroupObjectPermission.objects.filter(
+            group__user=user, permission__codename__in=TEXT_READ_PERMS
+        ).values_list("content_object_id", "permission__codename")
+        signer = AddedSigner.objects.filter(user=user).values_list("text_id", kind("signer"))
+        now = AddedSigner.objects.filter(
+            user=user, stage=F("text__state"), revision__number=F("text__revision")
+        ).values_list("text_id", kind("signer_now"))
+        parts = [query.order_by() for query in (by_group, signer, now)]
+        rows = list(by_user.order_by().union(*parts, all=True))
+        found: dict[str, set[int]] = {}
+        for text_id, name in rows:
+            found.setdefault(name, set()).add(text_id)
+        return cls(
+            frozenset(
+                found.get("view_projecttext", set()) | found.get("change_projecttext", set())
+            ),
+            frozenset(found.get("change_projecttext", ())),
+            frozenset(found.get("signer", ())),
+            frozenset(found.get("signer_now", ())),
+        )
+
+
+def _stages_onward(stages: dict[str, frozenset[int]], known: Catalog) -> Q:
+    """Texts that have entered one of `stages` ({code: versions where it has the lane}).
+
+    A stage without a condition is never skipped: a text has entered it if its furthest
+    stage (`ProjectText.reached`) is that one or one after it, a column filter that
+    (reached, updated_at) serves; the version is named only where versions disagree on
+    what comes after. A stage with a `when` may have been skipped on the way: for those
+    (rare) the text waits there now or was decided there, as before."""
+    groups: dict[frozenset[str], set[int]] = {}
+    conditional: dict[str, frozenset[int]] = {}
+    for machine in known.machines:
+        mine = [s for s in machine.stages if machine.version_id in stages.get(s.code, ())]
+        for stage in mine:
+            if stage.amount_at_least is not None:
+                conditional[stage.code] = stages[stage.code]
+        plain = [s for s in mine if s.amount_at_least is None]
+        if plain:
+            codes = [stage.code for stage in machine.stages]
+            onward = frozenset(codes[codes.index(plain[0].code) :])
+            groups.setdefault(onward, set()).add(machine.version_id)
+    every = {machine.version_id for machine in known.machines}
+    if len(groups) == 1 and next(iter(groups.values())) == every:
+        condition = Q(reached__in=sorted(next(iter(groups))))
+    else:
+        condition = Q(pk__in=[])
+        for codes, ids in groups.items():
+            condition |= Q(reached__in=sorted(codes), route__version_id__in=sorted(ids))
+    if conditional:
+        decided = Decision.objects.filter(text=OuterRef("pk"), stage__in=sorted(conditional))
+        condition |= _at_stages(conditional, known) | Q(Exists(decided))
+    return condition
+
+
+def furthest_reached(text: ProjectText, machine: Machine, entering: StageSpec | None) -> str:
+    """`text.reached` once it enters `entering` under `machine` (None: no stage): the
+    further of the two; a stage the machine lacks (an earlier version's) gives way."""
+    if entering is None:
+        return text.reached
+    codes = [stage.code for stage in machine.stages]
+    if text.reached in codes and codes.index(text.reached) > codes.index(entering.code):
+        return text.reached
+    return entering.code
+
+
 def _at_stages(stages: dict[str, frozenset[int]], known: Catalog) -> Q:
     """Texts waiting at one of `stages` ({code: versions where it has the lane}); the
     version is named only where versions disagree, so that (state, department) serves it."""
@@ -439,28 +527,30 @@ def _at_stages(stages: dict[str, frozenset[int]], known: Catalog) -> Q:
     return condition
 
 
-def _reached(stages: dict[str, frozenset[int]], known: Catalog) -> Q:
-    """Texts at one of the stages now, or that were decided at one of them before."""
-    acted = Exists(Decision.objects.filter(text=OuterRef("pk"), stage__in=list(stages)))
-    return _at_stages(stages, known) | Q(acted)
-
-
-def visible_texts(authority: Authority, *, known: Catalog | None = None) -> QuerySet:
+def visible_texts(
+    authority: Authority, *, known: Catalog | None = None, shares: Shares | None = None
+) -> QuerySet:
     """The texts this user may see, as one query.
 
     Drafters, auditors and holders of department-scoped review roles see their departments'
     texts; holders of the other review roles see a text once it has reached one of their
     stages; added signers see the texts they were added to; a delegate sees what the people
     they act for see at those stages; anyone sees a text shared with them.
+
+    Lists pass the user's `Shares` (loaded once) so that the filter is columns only; a
+    lookup of one text leaves them to subqueries, cheap beside a primary key.
     """
     texts = ProjectText.objects.all()
     user = authority.user
     if not user.is_active:
         return texts.none()
     known = known or catalog()
-    condition = _granted_texts(user) | Q(
-        Exists(AddedSigner.objects.filter(text=OuterRef("pk"), user=user))
-    )
+    if shares is None:
+        condition = _granted_texts(user) | Q(
+            Exists(AddedSigner.objects.filter(text=OuterRef("pk"), user=user))
+        )
+    else:
+        condition = Q(pk__in=sorted(shares.readable | shares.signing))
     scoped = [(role, authority.scope(role)) for role in ALWAYS_SEEING_ROLES]
     for role in known.review_roles:
         scoped.append((role, authority.scope(role)))
@@ -474,12 +564,12 @@ def visible_texts(authority: Authority, *, known: Catalog | None = None) -> Quer
         else:
             stages = known.stages_with_role(role)
             if stages:
-                condition |= scope.department_filter() & _reached(stages, known)
+                condition |= scope.department_filter() & _stages_onward(stages, known)
     return texts.filter(condition)
 
 
 def waiting_by_capacity(
-    authority: Authority, *, known: Catalog | None = None
+    authority: Authority, *, known: Catalog | None = None, shares: Shares | None = None
 ) -> list[tuple[AbstractBaseUser, Q]]:
     """For the user and each person they act for today: the filter of texts waiting for an
     approval, return or reject in that capacity (the same rules as `ruling_for`: a lane of
@@ -497,7 +587,9 @@ def waiting_by_capacity(
                 condition |= scope.department_filter() & _at_stages(
                     known.stages_with_role(role), known
                 )
-        if principal.pk == user.pk:
+        if principal.pk == user.pk and shares is not None:
+            condition |= Q(pk__in=sorted(shares.signing_now))
+        elif principal.pk == user.pk:
             condition |= Q(
                 Exists(
                     AddedSigner.objects.filter(
@@ -512,23 +604,29 @@ def waiting_by_capacity(
     return found
 
 
-def waiting_for(authority: Authority, *, known: Catalog | None = None) -> QuerySet:
+def waiting_for(
+    authority: Authority, *, known: Catalog | None = None, shares: Shares | None = None
+) -> QuerySet:
     """Texts waiting for this user's action, as one query: a review in any capacity
-    (`waiting_by_capacity`), and returned texts the user may submit again."""
+    (`waiting_by_capacity`), and returned texts the user may submit again. With the user's
+    `Shares` (the inbox), the filter is columns and per-text lookups only."""
     user = authority.user
     texts = ProjectText.objects.all()
     if not user.is_active:
         return texts.none()
     known = known or catalog()
     waiting = Q(pk__in=[])
-    for _principal, condition in waiting_by_capacity(authority, known=known):
+    for _principal, condition in waiting_by_capacity(authority, known=known, shares=shares):
         waiting |= condition
     drafter = authority.scope("drafter")
     editable = Q(state=FixedState.RETURNED)
     if drafter:
         waiting |= editable & drafter.department_filter()
-    waiting |= editable & _granted_change(user)
-    return visible_texts(authority, known=known).filter(waiting)
+    if shares is None:
+        waiting |= editable & _granted_change(user)
+    elif shares.changeable:
+        waiting |= editable & Q(pk__in=sorted(shares.changeable))
+    return visible_texts(authority, known=known, shares=shares).filter(waiting)
 
 
 def acting_for(authority: Authority, text_ids: list[int]) -> dict[int, AbstractBaseUser]:

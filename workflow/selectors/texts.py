@@ -18,7 +18,7 @@ from workflow.exceptions import InvalidInput, NotVisible
 from workflow.machine import catalog, version_of
 from workflow.models import Decision, StageVisit
 from workflow.permissions import Authority
-from workflow.policy import visible_texts, waiting_for
+from workflow.policy import Shares, visible_texts, waiting_for
 
 TEXT_LIST_RELATED = ("department", "created_by", "route")
 # Longer than any title; SQLite refuses a LIKE pattern past 50,000 bytes.
@@ -35,7 +35,8 @@ def _as_int(name: str, value: Any) -> int:
 def text_list(authority: Authority, params: dict[str, Any]) -> QuerySet[ProjectText]:
     """Visible texts, filtered by `state`, `department` (code), `fiscal_year` and `q`."""
     known = catalog()
-    texts = visible_texts(authority, known=known).select_related(*TEXT_LIST_RELATED)
+    texts = visible_texts(authority, known=known, shares=Shares.of(authority.user))
+    texts = texts.select_related(*TEXT_LIST_RELATED)
     state = params.get("state")
     if state:
         if not isinstance(state, str) or state not in known.all_states:
@@ -57,9 +58,8 @@ def text_list(authority: Authority, params: dict[str, Any]) -> QuerySet[ProjectT
 
 def inbox(authority: Authority) -> QuerySet[ProjectText]:
     """Texts waiting for this user's action, oldest first (`workflow.policy.waiting_for`)."""
-    return (
-        waiting_for(authority).select_related(*TEXT_LIST_RELATED).order_by("entered_state_at", "id")
-    )
+    waiting = waiting_for(authority, shares=Shares.of(authority.user))
+    return waiting.select_related(*TEXT_LIST_RELATED).order_by("entered_state_at", "id")
 
 
 def text_detail(authority: Authority, text_id: Any) -> ProjectText:

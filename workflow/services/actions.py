@@ -31,6 +31,7 @@ from workflow.policy import (
     Ruling,
     TextFacts,
     eligible_people,
+    furthest_reached,
     quorums_at_entry,
     ruling_for,
     unreachable_lane,
@@ -208,7 +209,17 @@ def _perform_action(
         text.move_to(to_state)
         text.version += 1
         text.updated_at = text.entered_state_at = now
-        text.save(update_fields=["state", "version", "revision", "updated_at", "entered_state_at"])
+        text.reached = furthest_reached(text, machine, entering)
+        text.save(
+            update_fields=[
+                "state",
+                "version",
+                "revision",
+                "updated_at",
+                "entered_state_at",
+                "reached",
+            ]
+        )
     audit.record_for_text(
         text,
         actor=actor,

@@ -7,12 +7,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from submissions.lifecycle import FIXED_STATES
+from submissions.models import ProjectText
 from workflow import audit
 from workflow.definitions import Definition, DocumentError, parse, validate
 from workflow.exceptions import InvalidInput, NotPermitted, WrongState
 from workflow.machine import Machine, catalog, forget_machines, machine_for
 from workflow.models import Lane, Route, Stage, Transition, Workflow, WorkflowVersion
 from workflow.permissions import administers, ensure_role
+from workflow.policy import furthest_reached
 from workflow.states import Administrator
 
 
@@ -142,6 +144,10 @@ def _migrate(actor: AbstractBaseUser | None, target: WorkflowVersion) -> list[in
     for route in routes:
         before = route.version.number
         Route.objects.filter(pk=route.pk).update(version=target)
+        # The furthest stage reached, read in the target's order (it may lack the old one).
+        reached = furthest_reached(route.text, machine, machine.stage(route.text.state))
+        if reached != route.text.reached:
+            ProjectText.objects.filter(pk=route.text_id).update(reached=reached)
         audit.record_for_text(
             route.text,
             actor=actor,
