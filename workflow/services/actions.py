@@ -2,6 +2,7 @@
 adding a signer (加签). Where a text goes is its workflow version's to say (`machine`);
 who may take an action, `policy`."""
 
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -17,17 +18,18 @@ from submissions.content import (
     SECTION_FIELDS,
     check_for_submit,
 )
-from submissions.lifecycle import FixedAction, FixedState
+from submissions.lifecycle import EDITABLE_STATES, FixedAction, FixedState
 from submissions.models import ProjectText, Revision
 from submissions.text_rules import unstorable_reason
 from workflow import audit, deadlines
 from workflow import outbox as notifications
 from workflow.definitions import StageSpec
 from workflow.exceptions import InvalidInput, WrongState
-from workflow.machine import catalog
+from workflow.machine import Catalog, catalog
 from workflow.models import AddedSigner, Decision, Route
-from workflow.permissions import Authority
+from workflow.permissions import Authority, StageHolders, stage_holders
 from workflow.policy import (
+    DecisionFact,
     Ruling,
     TextFacts,
     eligible_people,
@@ -38,7 +40,7 @@ from workflow.policy import (
 )
 from workflow.services._shared import (
     check_version,
-    lock_visible_text,
+    lock_visible,
     recording_refusals,
     require_version,
 )
@@ -72,9 +74,12 @@ def perform_action(
     principal = _principal(on_behalf_of)
     if authority is None or authority.user.pk != actor.pk:
         authority = Authority.of(actor)
+    known = catalog()
     return recording_refusals(
         action,
-        lambda: _perform_action(authority, text_id, action, version, comment, section, principal),
+        lambda: _perform_action(
+            authority, text_id, action, version, comment, section, principal, known
+        ),
         actor=actor,
         text_id=text_id,
         version=version,
@@ -131,10 +136,15 @@ def _perform_action(
     comment: str,
     section: str,
     principal: AbstractBaseUser | None,
+    known: Catalog,
 ) -> ProjectText:
+    """One action, in as few statements as a reader can count (issue 12): the lock; the
+    facts, read under it; the holders of the stage entered, with who acts for them; then
+    only writes: the decision or the revision, the route if it changed, the text, the
+    audit head and event, the stage visits, the outbox rows in one insert."""
     actor = authority.user
-    text = lock_visible_text(authority, text_id)
-    facts = TextFacts.of(text)
+    locked = lock_visible(authority, text_id, known=known)
+    text, facts = locked.text, locked.facts
     ruling = ruling_for(authority, text, action, facts, on_behalf_of=principal)
     if not isinstance(ruling, Ruling):
         raise ruling
@@ -147,7 +157,8 @@ def _perform_action(
     stage = facts.stage_of(text) if facts.pinned else None
     detail: dict[str, Any] = {"section": section} if section else {}
     entering: StageSpec | None = None
-    eligible: dict[str, set[int]] = {}
+    reach = Reach()
+    decision: DecisionFact | None = None
     if action == FixedAction.SUBMIT:
         check_for_submit(
             {name: getattr(text, name) for name in CONTENT_FIELDS},
@@ -156,11 +167,13 @@ def _perform_action(
         passage = machine.entry(Decimal(text.amount))
         entering = passage.stage
         # The submitter becomes an author of the revision about to be frozen.
-        facts = TextFacts(machine, None, facts.author_ids | {actor.pk})
-        eligible, quorums = _check_reachable(text, entering, facts, set())
+        authors = facts.author_ids | {actor.pk}
+        facts = TextFacts(machine, None, authors, granted=facts.granted)
+        reach = _check_reachable(text, entering, facts, set())
         revision = _freeze_revision(text, actor, now)
-        text.authors.add(actor)
-        _pin(text, machine.version_id, quorums)
+        if actor.pk not in locked.facts.author_ids:
+            text.authors.add(actor)
+        _pin(text, machine.version_id)
         to_state, skipped = passage.to_state, passage.skipped
     elif action == FixedAction.WITHDRAW:
         to_state, skipped = FixedState.DRAFT, ()
@@ -175,13 +188,9 @@ def _perform_action(
         if ruling.completes:
             passage = machine.after(stage, Decimal(text.amount))
             entering = passage.stage
-            eligible, quorums = _check_reachable(
+            reach = _check_reachable(
                 text, entering, facts, {actor.pk, ruling.capacity.principal.pk}
             )
-            if entering is not None:
-                # Written on every entry, `all` lanes or not: one statement whatever the stage.
-                text.route.quorums = quorums
-                text.route.save(update_fields=["quorums"])
             to_state, skipped = passage.to_state, passage.skipped
     if skipped:
         detail["skipped"] = list(skipped)
@@ -203,6 +212,8 @@ def _perform_action(
             section=section,
             decided_at=now,
         )
+        counted_for = capacity.principal if capacity else actor
+        decision = DecisionFact(actor.pk, counted_for.pk, from_state, action, ruling.lane)
     moved = to_state != from_state
     if moved:
         text.move_to(to_state)
@@ -218,40 +229,108 @@ def _perform_action(
         revision=text.revision,
         comment=comment,
         detail=detail or None,
+        head=locked.chain_head,
     )
     if moved:
-        deadlines.move(text, now, entering)
+        # A draft or returned text has no open visit to close.
+        leaving = from_state not in EDITABLE_STATES
+        deadlines.move(
+            text, now, entering, entered=locked.db_now, leaving=leaving, quorums=reach.quorums
+        )
     notifications.queue(
         kind=action,
         text=text,
         actor=actor,
         on_behalf_of=on_behalf_of,
-        recipient_ids=_told_of(action, text, facts, entering, eligible, moved),
+        recipient_ids=_told_of(action, text, facts, entering, reach, moved),
         comment=comment,
         stage=entering.code if entering else "",
+    )
+    text.workflow_facts = _facts_after(
+        text, facts, known, revision, decision, moved, capacity, actor, reach
     )
     return text
 
 
-def _pin(text: ProjectText, version_id: int, quorums: dict[str, int]) -> None:
-    """The version a submitted text follows until it is returned or withdrawn."""
+def _facts_after(
+    text: ProjectText,
+    facts: TextFacts,
+    known: Catalog,
+    revision: Revision | None,
+    decision: DecisionFact | None,
+    moved: bool,
+    capacity: Any,
+    actor: AbstractBaseUser,
+    reach: "Reach",
+) -> TextFacts:
+    """The text's facts as the action left them, worked out from what it loaded and wrote,
+    so that the answer (available actions, stage progress) needs no reload."""
+    route = text.route if _has_route(text) else None
+    pinned = route is not None and text.state not in EDITABLE_STATES
+    decisions = facts.decisions if revision is facts.revision else ()
+    names = dict(facts.names)
+    if decision is not None:
+        decisions = (*decisions, decision)
+        principal = capacity.principal if capacity else actor
+        names[principal.pk] = principal.get_username()
+    return TextFacts(
+        facts.machine if pinned else known.current,
+        revision,
+        facts.author_ids,
+        decisions,
+        () if moved else facts.added_signer_ids,
+        (reach.quorums if moved else facts.quorums) if pinned else {},
+        pinned,
+        names,
+        facts.granted,
+    )
+
+
+def _has_route(text: ProjectText) -> bool:
+    try:
+        text.route  # noqa: B018 (loaded with the text, or set by `_pin`)
+    except ObjectDoesNotExist:
+        return False
+    return True
+
+
+def _pin(text: ProjectText, version_id: int) -> None:
+    """The version a submitted text follows until it is returned or withdrawn; written
+    only when it changes."""
     try:
         route = text.route
     except ObjectDoesNotExist:
-        text.route = Route.objects.create(text=text, version_id=version_id, quorums=quorums)
+        text.route = Route.objects.create(text=text, version_id=version_id)
         return
-    route.version_id, route.quorums = version_id, quorums
-    route.save(update_fields=["version", "quorums"])
+    if route.version_id == version_id:
+        return
+    route.version_id = version_id
+    route.save(update_fields=["version"])
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Who could act at the stage being entered, its `all` lanes' quorums as it begins, and
+    the delegations in force for its roles (loaded with the holders, in one statement)."""
+
+    eligible: dict[str, set[int]] = field(default_factory=dict)
+    quorums: dict[str, int] = field(default_factory=dict)
+    holders: StageHolders | None = None
 
 
 def _check_reachable(
     text: ProjectText, stage: StageSpec | None, facts: TextFacts, excluded: set[int]
-) -> tuple[dict[str, set[int]], dict[str, int]]:
+) -> Reach:
     """Refuse (409, naming the lane) to enter a stage whose quorum cannot be met; else who
     is eligible in each lane, and the quorums of its `all` lanes as it begins."""
     if stage is None:
-        return {}, {}
-    eligible = eligible_people(stage, text, facts, excluded=excluded)
+        return Reach()
+    held = stage_holders(
+        [lane.role for lane in stage.lanes],
+        text.department_id,
+        delegations_on=timezone.localdate(),
+    )
+    eligible = eligible_people(stage, text, facts, excluded=excluded, held=held.held)
     quorums = quorums_at_entry(stage, eligible)
     lane = unreachable_lane(stage, eligible, quorums)
     if lane is not None:
@@ -263,7 +342,11 @@ def _check_reachable(
             need=max(quorums[lane], 1),
             have=len(eligible[lane]),
         )
-    return eligible, {lane.role: quorums[lane.role] for lane in stage.lanes if lane.quorum is None}
+    return Reach(
+        eligible,
+        {lane.role: quorums[lane.role] for lane in stage.lanes if lane.quorum is None},
+        held,
+    )
 
 
 def _told_of(
@@ -271,7 +354,7 @@ def _told_of(
     text: ProjectText,
     facts: TextFacts,
     entering: StageSpec | None,
-    eligible: dict[str, set[int]],
+    reach: Reach,
     moved: bool,
 ) -> set[int]:
     """Who learns of an action (DESIGN.md, "Notifications"); the actor is left out later.
@@ -282,7 +365,13 @@ def _told_of(
     if entering is not None:
         # Nobody has decided at the stage being entered: every lane is open.
         fresh = TextFacts(facts.machine, None, facts.author_ids)
-        return waiting_people(entering, text, fresh, eligible=eligible)
+        return waiting_people(
+            entering,
+            text,
+            fresh,
+            eligible=reach.eligible,
+            delegates_of=reach.holders.delegates_of if reach.holders else None,
+        )
     if moved and action != FixedAction.WITHDRAW:
         acted = {d.actor_id for d in facts.decisions} | {d.principal_id for d in facts.decisions}
         if facts.revision is not None:
@@ -326,8 +415,8 @@ def _add_signer(
     actor: AbstractBaseUser, text_id: Any, version: int, signer: AbstractBaseUser, comment: str
 ) -> ProjectText:
     authority = Authority.of(actor)
-    text = lock_visible_text(authority, text_id)
-    facts = TextFacts.of(text)
+    locked = lock_visible(authority, text_id)
+    text, facts = locked.text, locked.facts
     ruling = ruling_for(authority, text, "add_signer", facts)
     if not isinstance(ruling, Ruling):
         raise ruling
@@ -365,6 +454,7 @@ def _add_signer(
         revision=text.revision,
         comment=comment,
         detail={"user": signer.get_username(), "stage": stage.code},
+        head=locked.chain_head,
     )
     notifications.queue(
         kind="add_signer",
@@ -373,5 +463,10 @@ def _add_signer(
         recipient_ids={signer.pk},
         comment=comment,
         stage=stage.code,
+    )
+    text.workflow_facts = replace(
+        facts,
+        added_signer_ids=(*facts.added_signer_ids, signer.pk),
+        names={**facts.names, signer.pk: signer.get_username()},
     )
     return text
