@@ -158,6 +158,7 @@ class TextAction(GenericAPIView):
                 version=data.get("version"),
                 user=data.get("user"),
                 comment=data.get("comment", ""),
+                authority=authority_of(request),
             )
         else:
             text = services.perform_action(

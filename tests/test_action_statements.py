@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from submissions.models import ProjectText
 from tests.factories import act, make_text, make_user
-from tests.routing import LARGE, county_people
+from tests.routing import LARGE, county_people, load
 from tests.statements import action_statements
 from workflow.services import give_delegation
 
@@ -31,6 +31,7 @@ class Case:
     prepare: Callable[[Any, dict[str, Any]], ProjectText]
     body: dict[str, Any] = field(default_factory=dict)
     county: bool = False  # under the county document (two lanes, 会签 of two)
+    five: bool = False  # under five_stages.yaml (a stage whose quorum is `all`)
 
 
 def at(state: str) -> Callable[[Any, dict[str, Any]], ProjectText]:
@@ -42,6 +43,19 @@ def county_at(*steps: tuple[str, str]) -> Callable[[Any, dict[str, Any]], Projec
 
     def prepare(cast, people):
         text = make_text(cast.org_drafter, cast.org, amount=LARGE)
+        act(cast.org_drafter, text, "submit")
+        for action, who in steps:
+            act(people[who], text, action)
+        return text
+
+    return prepare
+
+
+def five_at(*steps: tuple[str, str]) -> Callable[[Any, dict[str, Any]], ProjectText]:
+    """A text submitted under the five-stage document, then `steps` (action, who)."""
+
+    def prepare(cast, people):
+        text = make_text(cast.org_drafter, cast.org)
         act(cast.org_drafter, text, "submit")
         for action, who in steps:
             act(people[who], text, action)
@@ -74,6 +88,7 @@ def returned_once(cast, people):
 DEPT = ("dept_approve", "org_reviewer")
 FINANCE = ("finance_approve", "finance")
 PERFORMANCE = ("finance_approve", "performance")
+FIVE_TO_LEADERS = (("office_approve", "office_1"), ("legal_approve", "legal_1"))
 
 CASES = {
     "submit": Case("submit", "org_drafter", at("draft")),
@@ -104,6 +119,18 @@ CASES = {
         county_at(DEPT, FINANCE, PERFORMANCE, ("county_approve", "county_a")),
         county=True,
     ),
+    "entering_a_stage_whose_quorum_is_all": Case(
+        "legal_approve", "legal_1", five_at(DEPT, ("office_approve", "office_1")), five=True
+    ),
+    "first_of_all_leaders": Case(
+        "leader_approve", "leader_1", five_at(DEPT, *FIVE_TO_LEADERS), five=True
+    ),
+    "last_of_all_leaders_completes": Case(
+        "leader_approve",
+        "leader_2",
+        five_at(DEPT, *FIVE_TO_LEADERS, ("leader_approve", "leader_1")),
+        five=True,
+    ),
 }
 
 
@@ -122,6 +149,15 @@ def people_for(cast, case: Case) -> dict[str, Any]:
     )
     if case.county:
         people.update(county_people(cast))
+    if case.five:
+        load("five_stages.yaml")
+        for name, role in [
+            ("office_1", "office_reviewer"),
+            ("legal_1", "legal_reviewer"),
+            ("leader_1", "leader"),
+            ("leader_2", "leader"),
+        ]:
+            people[name] = make_user(name, role)
     return people
 
 

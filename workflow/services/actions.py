@@ -392,17 +392,31 @@ def _freeze_revision(text: ProjectText, actor: AbstractBaseUser, now) -> Revisio
 
 
 def add_signer(
-    *, actor: AbstractBaseUser, text_id: Any, version: Any, user: Any, comment: Any = ""
+    *,
+    actor: AbstractBaseUser,
+    text_id: Any,
+    version: Any,
+    user: Any,
+    comment: Any = "",
+    authority: Authority | None = None,
 ) -> ProjectText:
-    """加签: make `user` (a username) a required approver of the text's current stage."""
+    """加签: make `user` (a username) a required approver of the text's current stage.
+    `authority` is the actor's, if the caller has loaded it already."""
     version = require_version(version)
     comment = _clean_comment(comment, required=False)
     signer = _principal(user, "user")
     if signer is None:
         raise InvalidInput({"user": [_("请指定加签人。")]})
+    if authority is None or authority.user.pk != actor.pk:
+        authority = Authority.of(actor)
+    # Roles do not depend on the text: read before its transaction, not inside it.
+    signer_administers = bool(Authority.of(signer).administrator)
+    known = catalog()
     return recording_refusals(
         "add_signer",
-        lambda: _add_signer(actor, text_id, version, signer, comment),
+        lambda: _add_signer(
+            authority, text_id, version, signer, signer_administers, comment, known
+        ),
         actor=actor,
         text_id=text_id,
         version=version,
@@ -412,10 +426,16 @@ def add_signer(
 
 @transaction.atomic(durable=True)
 def _add_signer(
-    actor: AbstractBaseUser, text_id: Any, version: int, signer: AbstractBaseUser, comment: str
+    authority: Authority,
+    text_id: Any,
+    version: int,
+    signer: AbstractBaseUser,
+    signer_administers: bool,
+    comment: str,
+    known: Catalog,
 ) -> ProjectText:
-    authority = Authority.of(actor)
-    locked = lock_visible(authority, text_id)
+    actor = authority.user
+    locked = lock_visible(authority, text_id, known=known)
     text, facts = locked.text, locked.facts
     ruling = ruling_for(authority, text, "add_signer", facts)
     if not isinstance(ruling, Ruling):
@@ -431,7 +451,7 @@ def _add_signer(
         problem = _("职责分离：该用户编制或提交过此文本，不能审核它。")
     elif facts.approved_elsewhere(signer.pk, stage.code):
         problem = _("职责分离：该用户已在另一审核阶段通过此修订。")
-    elif Authority.of(signer).administrator:
+    elif signer_administers:
         problem = _("三员分立：系统、安全、审计管理员不审核项目文本。")
     if problem:
         raise InvalidInput({"user": [problem]})
