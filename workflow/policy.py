@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, JSONField, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 from guardian.core import ObjectPermissionChecker
 
@@ -79,12 +79,23 @@ class TextFacts:
         revision = None
         decisions: tuple[DecisionFact, ...] = ()
         added: tuple[int, ...] = ()
+        quorums: dict[str, int] = {}
         if text.revision:
+            # With the revision: the quorums of the stage's `all` lanes, fixed as it began
+            # and kept on its open visit.
+            open_visit = StageVisit.objects.filter(text=text, left_at__isnull=True)
             revision = (
                 Revision.objects.filter(text=text, number=text.revision)
                 .only("id", "number", "text_id", "submitted_by_id")
+                .annotate(
+                    open_quorums=Subquery(
+                        open_visit.values("quorums")[:1], output_field=JSONField()
+                    )
+                )
                 .first()
             )
+            if pinned and revision is not None:
+                quorums = revision.open_quorums or {}
             decisions = tuple(
                 DecisionFact(actor, on_behalf or actor, stage, action, lane)
                 for actor, on_behalf, stage, action, lane in Decision.objects.filter(
@@ -98,15 +109,6 @@ class TextFacts:
                     )
                 )
         author_ids = frozenset(text.authors.values_list("pk", flat=True))
-        quorums = {}
-        stage = machine.stage(text.state) if pinned else None
-        if stage is not None and any(lane.quorum is None for lane in stage.lanes):
-            # An `all` lane's quorum was fixed as the stage began, on its visit.
-            quorums = (
-                StageVisit.objects.filter(text=text, left_at__isnull=True)
-                .values_list("quorums", flat=True)
-                .first()
-            ) or {}
         return cls(machine, revision, author_ids, decisions, added, quorums, pinned)
 
     def stage_of(self, text: ProjectText) -> StageSpec | None:
