@@ -143,7 +143,7 @@ def _fact_rows(authority: Authority, pk: int, revision: int) -> list[tuple[Any, 
 def _assemble(
     authority: Authority, text: ProjectText, rows: list[tuple[Any, ...]], known: Catalog
 ) -> Locked:
-    route = getattr(text, "route", None) if _has_route(text) else None
+    route = getattr(text, "route", None) if has_route(text) else None
     pinned = route is not None and text.state not in EDITABLE_STATES
     machine = known.machine(route.version_id) if pinned else known.current
     revision = None
@@ -215,7 +215,8 @@ def _revision(pk: int, text: ProjectText, submitted_by_id: int) -> Revision:
     return Revision.from_db("default", names, [loaded[name] for name in names])
 
 
-def _has_route(text: ProjectText) -> bool:
+def has_route(text: ProjectText) -> bool:
+    """Whether the text has been pinned to a version (its route loaded, or set since)."""
     from workflow.models import Route
 
     try:

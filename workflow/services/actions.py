@@ -25,6 +25,7 @@ from workflow import audit, deadlines
 from workflow import outbox as notifications
 from workflow.definitions import StageSpec
 from workflow.exceptions import InvalidInput, WrongState
+from workflow.locking import has_route
 from workflow.machine import Catalog, catalog
 from workflow.models import AddedSigner, Decision, Route
 from workflow.permissions import Authority, StageHolders, stage_holders
@@ -265,7 +266,7 @@ def _facts_after(
 ) -> TextFacts:
     """The text's facts as the action left them, worked out from what it loaded and wrote,
     so that the answer (available actions, stage progress) needs no reload."""
-    route = text.route if _has_route(text) else None
+    route = text.route if has_route(text) else None
     pinned = route is not None and text.state not in EDITABLE_STATES
     decisions = facts.decisions if revision is facts.revision else ()
     names = dict(facts.names)
@@ -284,14 +285,6 @@ def _facts_after(
         names,
         facts.granted,
     )
-
-
-def _has_route(text: ProjectText) -> bool:
-    try:
-        text.route  # noqa: B018 (loaded with the text, or set by `_pin`)
-    except ObjectDoesNotExist:
-        return False
-    return True
 
 
 def _pin(text: ProjectText, version_id: int) -> None:
