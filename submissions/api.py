@@ -18,6 +18,7 @@ from submissions.diff import revision_diff
 from submissions.docx_export import render_docx
 from submissions.models import Department, ProjectText
 from submissions.serializers import (
+    ActionResultSerializer,
     ActionSerializer,
     DepartmentSerializer,
     RevisionSerializer,
@@ -60,6 +61,17 @@ def detail_response(request: Request, text: ProjectText, status_code: int = 200)
         "stage_progress": progress(text, facts),
     }
     return Response(TextDetailSerializer(text, context=context).data, status=status_code)
+
+
+def action_response(request: Request, text: ProjectText) -> Response:
+    """The slim answer to an action, from the facts the action left on the text (nothing
+    loaded again); the full text is its GET."""
+    facts = getattr(text, "workflow_facts", None) or TextFacts.of(text)
+    context = {
+        "available_actions": available_actions(authority_of(request), text, facts),
+        "stage_progress": progress(text, facts),
+    }
+    return Response(ActionResultSerializer(text, context=context).data)
 
 
 TEXT_FILTERS = [
@@ -122,7 +134,7 @@ class TextAction(GenericAPIView):
 
     @extend_schema(
         request=ActionSerializer,
-        responses=TextDetailSerializer,
+        responses=ActionResultSerializer,
         parameters=[
             OpenApiParameter(
                 "action",
@@ -146,6 +158,7 @@ class TextAction(GenericAPIView):
                 version=data.get("version"),
                 user=data.get("user"),
                 comment=data.get("comment", ""),
+                authority=authority_of(request),
             )
         else:
             text = services.perform_action(
@@ -158,7 +171,7 @@ class TextAction(GenericAPIView):
                 on_behalf_of=data.get("on_behalf_of"),
                 authority=authority_of(request),
             )
-        return detail_response(request, text)
+        return action_response(request, text)
 
 
 class TextHistory(GenericAPIView):

@@ -87,6 +87,44 @@ class TextDetailSerializer(TextSerializer):
         return self.context.get("stage_progress")
 
 
+class ActionResultSerializer(serializers.ModelSerializer):
+    """What an action answers (issue 12): what a client needs to go on (the new state and
+    version, what it may do next, the stage's progress), not the whole text (GET it)."""
+
+    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    state_display = serializers.SerializerMethodField()
+    amount = serializers.DecimalField(
+        max_digits=AMOUNT_MAX_DIGITS, decimal_places=AMOUNT_PLACES, read_only=True
+    )
+    available_actions = serializers.SerializerMethodField()
+    stage_progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProjectText
+        fields = [
+            "id",
+            "department",
+            "title",
+            "amount",
+            "state",
+            "state_display",
+            "version",
+            "revision",
+            "available_actions",
+            "stage_progress",
+        ]
+        read_only_fields = fields
+
+    def get_state_display(self, text: ProjectText) -> str:
+        return text_state(text)
+
+    def get_available_actions(self, text: ProjectText) -> list[str]:
+        return self.context["available_actions"]
+
+    def get_stage_progress(self, text: ProjectText) -> dict | None:
+        return self.context.get("stage_progress")
+
+
 class TextWriteSerializer(serializers.Serializer):
     """Documents the body of create and edit for the schema; the service validates it."""
 

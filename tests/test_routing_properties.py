@@ -5,6 +5,7 @@ change has exactly one audit event; the chain verifies."""
 
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Q
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -14,10 +15,11 @@ from submissions.models import Department, ProjectText
 from tests.factories import make_text, make_user
 from workflow import audit, services
 from workflow.exceptions import WorkflowError
+from workflow.locking import lock_text
 from workflow.machine import machine_for
 from workflow.models import AuditEvent, Decision, Route
 from workflow.permissions import Authority, holders
-from workflow.policy import Shares, available_actions, waiting_for
+from workflow.policy import Shares, available_actions, visible_texts, waiting_for
 
 ROLES = ["dept_reviewer", "role_a", "role_b"]
 AMOUNTS = ["500000.00", "1751800.00"]
@@ -118,6 +120,25 @@ class RoutingProperties(TestCase):
             # The inbox's form of the same filter (the user's shares loaded beforehand).
             listed = waiting_for(authority, shares=Shares.of(person)).filter(pk=text.pk)
             assert listed.exists() == waiting, (person.username, text.state)
+
+    @settings(
+        max_examples=30,
+        derandomize=True,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(documents(), holdings, steps, st.sampled_from(AMOUNTS))
+    def test_a_locked_texts_visibility_agrees_with_the_list_filter(
+        self, document, held, actions, amount
+    ):
+        text, _org, people = self.play(document, held, actions, amount)
+
+        for person in people:
+            authority = Authority.of(person)
+            with transaction.atomic():
+                seen = lock_text(authority, text.pk).visible
+            listed = visible_texts(authority).filter(pk=text.pk).exists()
+            assert seen == listed, (person.username, text.state)
 
     @staticmethod
     def approved(person, text: ProjectText) -> bool:

@@ -106,7 +106,8 @@ def _lock_chain(stream: str) -> tuple[AuditChain, bool]:
         return AuditChain.objects.select_for_update().get(stream=stream), False
 
 
-def _append(chain: AuditChain, **fields: Any) -> AuditEvent:
+def _next_event(chain: AuditChain, **fields: Any) -> AuditEvent:
+    """The event that would follow the chain's head, hashed, not yet written."""
     event = AuditEvent(
         stream=chain.stream,
         seq=chain.length + 1,
@@ -116,6 +117,11 @@ def _append(chain: AuditChain, **fields: Any) -> AuditEvent:
     )
     event.prev_hash = chain.head_hash
     event.hash = compute_hash(event)
+    return event
+
+
+def _append(chain: AuditChain, **fields: Any) -> AuditEvent:
+    event = _next_event(chain, **fields)
     event.save(force_insert=True)
     chain.length, chain.head_hash = event.seq, event.hash
     return event
@@ -135,14 +141,44 @@ def record(
     comment: str = "",
     changes: dict[str, Any] | None = None,
     detail: dict[str, Any] | None = None,
+    head: tuple[int, str] | None = None,
 ) -> AuditEvent:
     """Append one event to `stream`. Must run inside the transaction of the change.
 
-    `action` is a word of the log's closed vocabulary (`workflow.vocabulary.is_event`)."""
+    `action` is a word of the log's closed vocabulary (`workflow.vocabulary.is_event`).
+    `head` is the stream's (length, head hash) if the caller read it already in this
+    transaction: then the head row is moved on only if it still says that (which locks
+    it), and the event follows it; two statements instead of three. If it moved on
+    meanwhile (a refused attempt recorded in its own transaction), the head is locked and
+    read again as without `head`."""
     from workflow.vocabulary import is_event
 
     if not is_event(action):
         raise ValueError(f"{action!r} is not an audit event: add it to workflow.vocabulary")
+    fields = {
+        "actor_id": actor.pk if actor is not None else None,
+        "actor_name": actor.get_username() if actor is not None else "",
+        "action": action,
+        "outcome": outcome,
+        "text_id": text_id,
+        "department": department,
+        "from_state": from_state,
+        "to_state": to_state,
+        "revision": revision,
+        "comment": comment,
+        "changes": changes or {},
+        "detail": detail or {},
+    }
+    if head is not None:
+        length, head_hash = head
+        event = _next_event(AuditChain(stream=stream, length=length, head_hash=head_hash), **fields)
+        moved = AuditChain.objects.filter(stream=stream, length=length, head_hash=head_hash).update(
+            length=event.seq, head_hash=event.hash
+        )
+        if moved:
+            event.save(force_insert=True)
+            _after_append(stream, event.seq, event.hash)
+            return event
     chain, restored = _lock_chain(stream)
     if restored:
         _append(
@@ -152,26 +188,17 @@ def record(
             department=department,
             detail={"length": chain.length, "head_hash": chain.head_hash},
         )
-    event = _append(
-        chain,
-        actor_id=actor.pk if actor is not None else None,
-        actor_name=actor.get_username() if actor is not None else "",
-        action=action,
-        outcome=outcome,
-        text_id=text_id,
-        department=department,
-        from_state=from_state,
-        to_state=to_state,
-        revision=revision,
-        comment=comment,
-        changes=changes or {},
-        detail=detail or {},
-    )
+    event = _append(chain, **fields)
     AuditChain.objects.filter(stream=stream).update(length=chain.length, head_hash=chain.head_hash)
-    # Before the seal is asked for: its callback runs after this one.
-    announcements.announce_after_commit(stream, chain.length, chain.head_hash)
-    _seal_soon()
+    _after_append(stream, chain.length, chain.head_hash)
     return event
+
+
+def _after_append(stream: str, length: int, head_hash: str) -> None:
+    """After the commit: announce the stream's new head outside the database, then ask for a
+    seal (in that order: the seal's callback runs after the announcement's)."""
+    announcements.announce_after_commit(stream, length, head_hash)
+    _seal_soon()
 
 
 def record_for_text(text: Any, **fields: Any) -> AuditEvent:

@@ -21,11 +21,22 @@ def period_of(stage: StageSpec) -> dict[str, int]:
     }
 
 
-def move(text: ProjectText, at: datetime, entering: StageSpec | None) -> None:
-    """Close the text's open visit, and open one if it entered a review stage."""
-    StageVisit.objects.filter(text=text, left_at__isnull=True).update(left_at=at)
+def move(
+    text: ProjectText,
+    at: datetime,
+    entering: StageSpec | None,
+    *,
+    entered: datetime | None = None,
+    leaving: bool = True,
+    quorums: dict[str, int] | None = None,
+) -> None:
+    """Close the text's open visit (if it is `leaving` a review stage), and open one if it
+    entered a review stage, with the quorums its `all` lanes begin with. `entered` is the
+    database's clock, if the caller read it."""
+    if leaving:
+        StageVisit.objects.filter(text=text, left_at__isnull=True).update(left_at=at)
     if entering is not None:
-        entered = db_now()
+        entered = entered or db_now()
         due = add_period(entered, period_of(entering))
         StageVisit.objects.create(
             text=text,
@@ -34,4 +45,5 @@ def move(text: ProjectText, at: datetime, entering: StageSpec | None) -> None:
             entered_at=entered,
             due_at=due,
             escalate_at=add_period(due, settings.ESCALATE_AFTER),
+            quorums=quorums or {},
         )

@@ -420,14 +420,15 @@ class Transition(models.Model):
 
 class Route(models.Model):
     """Which workflow version a text follows: pinned at each submit, moved only by
-    `migrate_workflow`. While it waits at a stage, how many people each `all` lane needed
-    when the stage began."""
+    `migrate_workflow`."""
 
     text = models.OneToOneField(
         "submissions.ProjectText", on_delete=models.PROTECT, primary_key=True, related_name="route"
     )
     version = models.ForeignKey(WorkflowVersion, on_delete=models.PROTECT, related_name="+")
-    # {role: people} for the current stage's lanes whose quorum is `all`.
+    # No longer written: the quorums of `all` lanes live on the stage's visit
+    # (`StageVisit.quorums`, issue 12), written with it. Kept so that no migration rebuilds
+    # this table under the database's state-change guards.
     quorums = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -570,6 +571,9 @@ class StageVisit(models.Model):
     reminded_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
     left_at = models.DateTimeField(null=True, blank=True)
+    # {role: people} for the stage's lanes whose quorum is `all`, as the stage began:
+    # written with the visit, so that entering such a stage costs no statement more.
+    quorums = models.JSONField(default=dict, blank=True)
 
     class Meta:
         db_table = "workflow_stage_visit"

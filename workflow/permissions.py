@@ -78,6 +78,7 @@ def _held_rows(
     codenames: list[str] | None = None,
     department_id: int | None = None,
     delegated_on: date | None = None,
+    delegations_on: date | None = None,
 ) -> list[tuple[int, str, str, int | None]]:
     """(user, kind, name, department) rows of what users hold, in one statement: "group"
     rows name a group, "everywhere" and "department" rows a role's permission (the latter
@@ -135,6 +136,26 @@ def _held_rows(
                   AND d.is_active = %s"""  # noqa: S608 (table names only)
         )
         params += [*ids, delegated_on, delegated_on, True]
+    if delegations_on is not None:
+        # Delegations in force that day whose delegator is in one of the roles' groups:
+        # (delegator, "delegated", the roles as JSON, delegate).
+        groups_of_roles = (
+            f"AND g.name IN ({', '.join(['%s'] * len(codenames))})" if codenames else ""
+        )
+        sql.append(
+            f"""SELECT x.delegator_id, 'delegated', CAST(x.roles AS VARCHAR(4000)),
+                   x.delegate_id
+                FROM {Delegation._meta.db_table} x
+                JOIN {user} d ON d.id = x.delegate_id
+                WHERE x.revoked_at IS NULL AND x.starts <= %s AND x.ends >= %s
+                  AND d.is_active = %s
+                  AND x.delegator_id IN (
+                      SELECT gx.user_id FROM {user_model.groups.through._meta.db_table} gx
+                      JOIN {Group._meta.db_table} g ON g.id = gx.group_id
+                      WHERE 1 = 1 {groups_of_roles})"""  # noqa: S608 (table names only)
+        )
+        params += [delegations_on, delegations_on, True]
+        params += [c.removeprefix("act_as_") for c in codenames or ()]
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(sql), params)
         return [tuple(row) for row in cursor.fetchall()]
@@ -304,19 +325,54 @@ def administers(actor: AbstractBaseUser | None, administrator: str = Administrat
 def holders(roles: list[str], department_id: int) -> dict[str, set[int]]:
     """{role: active users holding it for the department}, one query for any number of
     roles."""
+    return stage_holders(roles, department_id).held
+
+
+@dataclass(frozen=True)
+class StageHolders:
+    """Who holds a stage's roles for a department, and (if asked) who acts for them."""
+
+    held: dict[str, set[int]]
+    # (delegator, delegate, roles) of the delegations in force on the day asked about.
+    delegations: tuple[tuple[int, int, frozenset[str]], ...] | None = None
+
+    def delegates_of(self, principal_ids: set[int], roles: set[str]) -> set[int]:
+        """`delegates_of` from what was loaded (or asked again if nothing was)."""
+        if self.delegations is None:
+            return delegates_of(principal_ids, roles)
+        return {
+            delegate
+            for delegator, delegate, delegated in self.delegations
+            if delegator in principal_ids and roles & delegated
+        }
+
+
+def stage_holders(
+    roles: list[str], department_id: int, *, delegations_on: date | None = None
+) -> StageHolders:
+    """`holders`, and with `delegations_on` the delegations in force that day of anyone in
+    those roles' groups: one statement either way."""
+    import json
+
     codenames = [role_permission(role) for role in roles]
-    rows = _held_rows(codenames=codenames, department_id=department_id)
+    rows = _held_rows(
+        codenames=codenames, department_id=department_id, delegations_on=delegations_on
+    )
     members: dict[str, set[int]] = {}
     granted: set[tuple[int, str]] = set()
-    for user_id, kind, name, _department in rows:
+    delegations = []
+    for user_id, kind, name, other in rows:
         if kind == "group":
             members.setdefault(name, set()).add(user_id)
+        elif kind == "delegated":
+            delegations.append((user_id, other, frozenset(json.loads(name))))
         else:
             granted.add((user_id, name))
-    return {
+    held = {
         role: {uid for uid in members.get(role, ()) if (uid, role_permission(role)) in granted}
         for role in roles
     }
+    return StageHolders(held, tuple(delegations) if delegations_on is not None else None)
 
 
 def delegates_of(principal_ids: set[int], roles: set[str], on: date | None = None) -> set[int]:

@@ -9,10 +9,11 @@ lanes and quorums come from the workflow version the text follows (`workflow.mac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, JSONField, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 from guardian.core import ObjectPermissionChecker
 
@@ -26,7 +27,7 @@ from submissions.models import (
 from workflow.definitions import StageSpec
 from workflow.exceptions import NotPermitted, Refusal, WrongState
 from workflow.machine import Catalog, Machine, catalog, machine_for
-from workflow.models import AddedSigner, Decision, Route
+from workflow.models import AddedSigner, Decision, Route, StageVisit
 from workflow.permissions import Authority, holders
 
 TEXT_READ_PERMS = ("view_projecttext", "change_projecttext")
@@ -61,6 +62,10 @@ class TextFacts:
     added_signer_ids: tuple[int, ...] = ()
     quorums: dict[str, int] = field(default_factory=dict)
     pinned: bool = False
+    # Usernames of the people in `decisions` and `added_signer_ids`, when loaded with them.
+    names: dict[int, str] = field(default_factory=dict)
+    # The user's own grants on this text (codenames), when loaded with the facts.
+    granted: frozenset[str] | None = None
 
     @classmethod
     def of(cls, text: ProjectText, *, known: Catalog | None = None) -> TextFacts:
@@ -74,12 +79,23 @@ class TextFacts:
         revision = None
         decisions: tuple[DecisionFact, ...] = ()
         added: tuple[int, ...] = ()
+        quorums: dict[str, int] = {}
         if text.revision:
+            # With the revision: the quorums of the stage's `all` lanes, fixed as it began
+            # and kept on its open visit.
+            open_visit = StageVisit.objects.filter(text=text, left_at__isnull=True)
             revision = (
                 Revision.objects.filter(text=text, number=text.revision)
                 .only("id", "number", "text_id", "submitted_by_id")
+                .annotate(
+                    open_quorums=Subquery(
+                        open_visit.values("quorums")[:1], output_field=JSONField()
+                    )
+                )
                 .first()
             )
+            if pinned and revision is not None:
+                quorums = revision.open_quorums or {}
             decisions = tuple(
                 DecisionFact(actor, on_behalf or actor, stage, action, lane)
                 for actor, on_behalf, stage, action, lane in Decision.objects.filter(
@@ -93,7 +109,6 @@ class TextFacts:
                     )
                 )
         author_ids = frozenset(text.authors.values_list("pk", flat=True))
-        quorums = route.quorums if pinned else {}
         return cls(machine, revision, author_ids, decisions, added, quorums, pinned)
 
     def stage_of(self, text: ProjectText) -> StageSpec | None:
@@ -137,7 +152,7 @@ def _route_of(text: ProjectText) -> Route | None:
         return None
 
 
-def may_edit(authority: Authority, text: ProjectText) -> bool:
+def may_edit(authority: Authority, text: ProjectText, facts: TextFacts | None = None) -> bool:
     """A drafter of the text's department, or someone granted `change` on this text; never
     an administrator (三员分立)."""
     if authority.administrator:
@@ -147,6 +162,8 @@ def may_edit(authority: Authority, text: ProjectText) -> bool:
     user = authority.user
     if not user.is_active:
         return False
+    if facts is not None and facts.granted is not None:
+        return "change_projecttext" in facts.granted
     if user.is_superuser:
         # guardian passes a superuser everywhere; here the flag grants nothing (三员分立).
         granted = _granted_texts(user, perms=("change_projecttext",))
@@ -254,7 +271,7 @@ def ruling_for(
         return WrongState("wrong_state", text_id=text.pk, state=text.state, action=action)
     user = authority.user
     if action == FixedAction.SUBMIT:
-        if not may_edit(authority, text):
+        if not may_edit(authority, text, facts):
             return NotPermitted("may_not_submit", text_id=text.pk)
         return Ruling()
     if action == FixedAction.WITHDRAW:
@@ -338,9 +355,12 @@ def eligible_people(
     facts: TextFacts,
     *,
     excluded: set[int] = frozenset(),
+    held: dict[str, set[int]] | None = None,
 ) -> dict[str, set[int]]:
-    """{lane role: holders who could approve at `stage`}: separation of duties counts."""
-    held = holders([lane.role for lane in stage.lanes], text.department_id)
+    """{lane role: holders who could approve at `stage`}: separation of duties counts.
+    `held` is `holders` of the stage's roles, if the caller loaded it already."""
+    if held is None:
+        held = holders([lane.role for lane in stage.lanes], text.department_id)
     barred = set(facts.author_ids) | set(excluded)
     barred |= {d.principal_id for d in facts.decisions if d.approves and d.stage != stage.code}
     barred |= {d.actor_id for d in facts.decisions if d.approves and d.stage != stage.code}
@@ -390,11 +410,14 @@ def waiting_people(
     facts: TextFacts,
     *,
     eligible: dict[str, set[int]] | None = None,
+    delegates_of: Callable[[set[int], set[str]], set[int]] | None = None,
 ) -> set[int]:
     """Everyone a text at `stage` waits for (the same rules as `ruling_for`, over people):
     eligible holders of its unmet lanes, added signers yet to sign, and whoever acts for
-    them today. Reminders and "who is told" both ask this."""
-    from workflow.permissions import delegates_of
+    them today. Reminders and "who is told" both ask this. `delegates_of` answers from
+    delegations loaded already (`StageHolders.delegates_of`)."""
+    if delegates_of is None:
+        from workflow.permissions import delegates_of
 
     unmet = facts.unmet_lanes(stage)
     if eligible is None:
@@ -472,14 +495,17 @@ class Shares:
         )
 
 
-def _stages_onward(stages: dict[str, frozenset[int]], known: Catalog) -> Q:
-    """Texts that have entered one of `stages` ({code: versions where it has the lane}).
+def _onward(
+    stages: dict[str, frozenset[int]], known: Catalog
+) -> tuple[dict[frozenset[str], set[int]], dict[str, frozenset[int]]]:
+    """Which texts have entered one of `stages` ({code: versions where it has the lane}),
+    as data that `_stages_onward` (a filter) and `may_see` (one loaded text) both read.
 
     A stage without a condition is never skipped: a text has entered it if its furthest
-    stage (`ProjectText.reached`) is that one or one after it, a column filter that
-    (reached, updated_at) serves; the version is named only where versions disagree on
-    what comes after. A stage with a `when` may have been skipped on the way: for those
-    (rare) the text waits there now or was decided there, as before."""
+    stage (`ProjectText.reached`) is that one or one after it; the first part maps each such
+    set of stage codes to the versions it holds for. A stage with a `when` may have been
+    skipped on the way: for those (rare, the second part) the text waits there now or was
+    decided there."""
     groups: dict[frozenset[str], set[int]] = {}
     conditional: dict[str, frozenset[int]] = {}
     for machine in known.machines:
@@ -492,8 +518,21 @@ def _stages_onward(stages: dict[str, frozenset[int]], known: Catalog) -> Q:
             codes = [stage.code for stage in machine.stages]
             onward = frozenset(codes[codes.index(plain[0].code) :])
             groups.setdefault(onward, set()).add(machine.version_id)
+    return groups, conditional
+
+
+def _for_every_version(groups: dict[frozenset[str], set[int]], known: Catalog) -> bool:
+    """One set of stages holds for every version: the version need not be named."""
     every = {machine.version_id for machine in known.machines}
-    if len(groups) == 1 and next(iter(groups.values())) == every:
+    return len(groups) == 1 and next(iter(groups.values())) == every
+
+
+def _stages_onward(stages: dict[str, frozenset[int]], known: Catalog) -> Q:
+    """Texts that have entered one of `stages` (`_onward`): a column filter that
+    (reached, updated_at) serves; the version is named only where versions disagree on
+    what comes after."""
+    groups, conditional = _onward(stages, known)
+    if _for_every_version(groups, known):
         condition = Q(reached__in=sorted(next(iter(groups))))
     else:
         condition = Q(pk__in=[])
@@ -503,6 +542,22 @@ def _stages_onward(stages: dict[str, frozenset[int]], known: Catalog) -> Q:
         decided = Decision.objects.filter(text=OuterRef("pk"), stage__in=sorted(conditional))
         condition |= _at_stages(conditional, known) | Q(Exists(decided))
     return condition
+
+
+def _has_entered(
+    text: ProjectText, stages: dict[str, frozenset[int]], known: Catalog, sighting: Sighting
+) -> bool:
+    """`_stages_onward` for one loaded text."""
+    groups, conditional = _onward(stages, known)
+    route = _route_of(text)
+    version = route.version_id if route is not None else None
+    every = _for_every_version(groups, known)
+    if any(text.reached in codes and (every or version in ids) for codes, ids in groups.items()):
+        return True
+    if sighting.decided_stages & conditional.keys():
+        return True
+    ids = conditional.get(text.state)
+    return ids is not None and (ids == known.versions_with_stage(text.state) or version in ids)
 
 
 def furthest_reached(text: ProjectText, machine: Machine, entering: StageSpec | None) -> str:
@@ -566,6 +621,42 @@ def visible_texts(
             if stages:
                 condition |= scope.department_filter() & _stages_onward(stages, known)
     return texts.filter(condition)
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """What decides whether one user may see one loaded text, beside the text's own row
+    (loaded with its facts, in the same statement: `workflow.locking`)."""
+
+    granted: frozenset[str]  # the user's read or change grants on the text
+    added_signer: bool  # the user was added as a signer of it, at any revision
+    decided_stages: frozenset[str]  # stages at which anyone decided on it, at any revision
+
+
+def may_see(
+    authority: Authority, text: ProjectText, sighting: Sighting, *, known: Catalog | None = None
+) -> bool:
+    """`visible_texts` for one loaded text: the same rules, clause by clause."""
+    user = authority.user
+    if not user.is_active:
+        return False
+    if sighting.granted & set(TEXT_READ_PERMS) or sighting.added_signer:
+        return True
+    known = known or catalog()
+    scoped = [(role, authority.scope(role)) for role in ALWAYS_SEEING_ROLES]
+    for role in known.review_roles:
+        scoped.append((role, authority.scope(role)))
+    for mandate in authority.mandates:
+        scoped.extend(mandate.scopes.items())
+    for role, scope in scoped:
+        if not scope or not scope.covers(text.department_id):
+            continue
+        if role in ALWAYS_SEEING_ROLES or known.role_scopes.get(role) == "department":
+            return True
+        stages = known.stages_with_role(role)
+        if stages and _has_entered(text, stages, known, sighting):
+            return True
+    return False
 
 
 def waiting_by_capacity(
@@ -685,7 +776,9 @@ def progress(text: ProjectText, facts: TextFacts) -> dict | None:
 
     approvals = facts.approvals_at(stage.code)
     ids = {d.principal_id for d in approvals} | set(facts.added_signer_ids)
-    names = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username"))
+    names = facts.names
+    if not ids <= names.keys():
+        names = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username"))
     done = {d.principal_id for d in approvals}
     return {
         "stage": stage.code,

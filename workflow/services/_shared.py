@@ -13,8 +13,9 @@ from submissions.models import ProjectText
 from submissions.text_rules import whole_number
 from workflow import audit
 from workflow.exceptions import InvalidInput, NotVisible, Refusal, StaleVersion
+from workflow.locking import Locked, lock_text
+from workflow.machine import Catalog
 from workflow.permissions import Authority
-from workflow.policy import visible_texts
 from workflow.services import attempts
 
 T = TypeVar("T")
@@ -87,30 +88,27 @@ def record_refusal(
     )
 
 
-def lock_visible_text(authority: Authority, text_id: Any) -> ProjectText:
-    """Lock the text's row for this transaction; 404 for unknown and invisible alike.
+def lock_visible(authority: Authority, text_id: Any, *, known: Catalog | None = None) -> Locked:
+    """Lock the text's row for this transaction, with its facts; 404 for unknown and
+    invisible alike.
 
-    Visibility is part of the locking query, so that a text the user may not see costs
-    exactly the statements a missing id costs: the timing does not tell that it exists.
-    A query that waited for the lock re-checks the row that moved on under it, but
-    PostgreSQL evaluates its subqueries (a decision at a stage) against the snapshot taken
-    before the wait: a text that moved to the next stage meanwhile would seem invisible.
-    So a miss is asked once more, with a fresh snapshot; missing ids are asked twice too.
+    Visibility is decided on the locked row, from the facts read after the lock is held
+    (`workflow.locking`): a text that moved on while the lock was awaited is judged as it
+    is now. A missing id costs the same two statements as an invisible text, so that the
+    cost does not tell that it exists.
     """
     pk = whole_number(text_id)
     if pk is None:
         raise NotVisible("text_not_found")
-    for _attempt in range(2):
-        text = (
-            visible_texts(authority)
-            .select_for_update(of=("self",))
-            .select_related("department", "created_by", "route")
-            .filter(pk=pk)
-            .first()
-        )
-        if text is not None:
-            return text
-    raise NotVisible("text_not_found")
+    locked = lock_text(authority, pk, known=known)
+    if locked is None or not locked.visible:
+        raise NotVisible("text_not_found")
+    return locked
+
+
+def lock_visible_text(authority: Authority, text_id: Any) -> ProjectText:
+    """`lock_visible`, for a service that needs only the text."""
+    return lock_visible(authority, text_id).text
 
 
 def check_version(text: ProjectText, version: Any) -> None:

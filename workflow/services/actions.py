@@ -2,6 +2,7 @@
 adding a signer (加签). Where a text goes is its workflow version's to say (`machine`);
 who may take an action, `policy`."""
 
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -17,17 +18,19 @@ from submissions.content import (
     SECTION_FIELDS,
     check_for_submit,
 )
-from submissions.lifecycle import FixedAction, FixedState
+from submissions.lifecycle import EDITABLE_STATES, FixedAction, FixedState
 from submissions.models import ProjectText, Revision
 from submissions.text_rules import unstorable_reason
 from workflow import audit, deadlines
 from workflow import outbox as notifications
 from workflow.definitions import StageSpec
 from workflow.exceptions import InvalidInput, WrongState
-from workflow.machine import catalog
+from workflow.locking import has_route
+from workflow.machine import Catalog, catalog
 from workflow.models import AddedSigner, Decision, Route
-from workflow.permissions import Authority
+from workflow.permissions import Authority, StageHolders, stage_holders
 from workflow.policy import (
+    DecisionFact,
     Ruling,
     TextFacts,
     eligible_people,
@@ -39,7 +42,7 @@ from workflow.policy import (
 )
 from workflow.services._shared import (
     check_version,
-    lock_visible_text,
+    lock_visible,
     recording_refusals,
     require_version,
 )
@@ -73,9 +76,12 @@ def perform_action(
     principal = _principal(on_behalf_of)
     if authority is None or authority.user.pk != actor.pk:
         authority = Authority.of(actor)
+    known = catalog()
     return recording_refusals(
         action,
-        lambda: _perform_action(authority, text_id, action, version, comment, section, principal),
+        lambda: _perform_action(
+            authority, text_id, action, version, comment, section, principal, known
+        ),
         actor=actor,
         text_id=text_id,
         version=version,
@@ -132,10 +138,15 @@ def _perform_action(
     comment: str,
     section: str,
     principal: AbstractBaseUser | None,
+    known: Catalog,
 ) -> ProjectText:
+    """One action, in as few statements as a reader can count (issue 12): the lock; the
+    facts, read under it; the holders of the stage entered, with who acts for them; then
+    only writes: the decision or the revision, the route if it changed, the text, the
+    audit head and event, the stage visits, the outbox rows in one insert."""
     actor = authority.user
-    text = lock_visible_text(authority, text_id)
-    facts = TextFacts.of(text)
+    locked = lock_visible(authority, text_id, known=known)
+    text, facts = locked.text, locked.facts
     ruling = ruling_for(authority, text, action, facts, on_behalf_of=principal)
     if not isinstance(ruling, Ruling):
         raise ruling
@@ -148,7 +159,8 @@ def _perform_action(
     stage = facts.stage_of(text) if facts.pinned else None
     detail: dict[str, Any] = {"section": section} if section else {}
     entering: StageSpec | None = None
-    eligible: dict[str, set[int]] = {}
+    reach = Reach()
+    decision: DecisionFact | None = None
     if action == FixedAction.SUBMIT:
         check_for_submit(
             {name: getattr(text, name) for name in CONTENT_FIELDS},
@@ -157,11 +169,13 @@ def _perform_action(
         passage = machine.entry(Decimal(text.amount))
         entering = passage.stage
         # The submitter becomes an author of the revision about to be frozen.
-        facts = TextFacts(machine, None, facts.author_ids | {actor.pk})
-        eligible, quorums = _check_reachable(text, entering, facts, set())
+        authors = facts.author_ids | {actor.pk}
+        facts = TextFacts(machine, None, authors, granted=facts.granted)
+        reach = _check_reachable(text, entering, facts, set())
         revision = _freeze_revision(text, actor, now)
-        text.authors.add(actor)
-        _pin(text, machine.version_id, quorums)
+        if actor.pk not in locked.facts.author_ids:
+            text.authors.add(actor)
+        _pin(text, machine.version_id)
         to_state, skipped = passage.to_state, passage.skipped
     elif action == FixedAction.WITHDRAW:
         to_state, skipped = FixedState.DRAFT, ()
@@ -176,13 +190,9 @@ def _perform_action(
         if ruling.completes:
             passage = machine.after(stage, Decimal(text.amount))
             entering = passage.stage
-            eligible, quorums = _check_reachable(
+            reach = _check_reachable(
                 text, entering, facts, {actor.pk, ruling.capacity.principal.pk}
             )
-            if entering is not None:
-                # Written on every entry, `all` lanes or not: one statement whatever the stage.
-                text.route.quorums = quorums
-                text.route.save(update_fields=["quorums"])
             to_state, skipped = passage.to_state, passage.skipped
     if skipped:
         detail["skipped"] = list(skipped)
@@ -204,6 +214,8 @@ def _perform_action(
             section=section,
             decided_at=now,
         )
+        counted_for = capacity.principal if capacity else actor
+        decision = DecisionFact(actor.pk, counted_for.pk, from_state, action, ruling.lane)
     moved = to_state != from_state
     if moved:
         text.move_to(to_state)
@@ -229,40 +241,100 @@ def _perform_action(
         revision=text.revision,
         comment=comment,
         detail=detail or None,
+        head=locked.chain_head,
     )
     if moved:
-        deadlines.move(text, now, entering)
+        # A draft or returned text has no open visit to close.
+        leaving = from_state not in EDITABLE_STATES
+        deadlines.move(
+            text, now, entering, entered=locked.db_now, leaving=leaving, quorums=reach.quorums
+        )
     notifications.queue(
         kind=action,
         text=text,
         actor=actor,
         on_behalf_of=on_behalf_of,
-        recipient_ids=_told_of(action, text, facts, entering, eligible, moved),
+        recipient_ids=_told_of(action, text, facts, entering, reach, moved),
         comment=comment,
         stage=entering.code if entering else "",
+    )
+    text.workflow_facts = _facts_after(
+        text, facts, known, revision, decision, moved, capacity, actor, reach
     )
     return text
 
 
-def _pin(text: ProjectText, version_id: int, quorums: dict[str, int]) -> None:
-    """The version a submitted text follows until it is returned or withdrawn."""
+def _facts_after(
+    text: ProjectText,
+    facts: TextFacts,
+    known: Catalog,
+    revision: Revision | None,
+    decision: DecisionFact | None,
+    moved: bool,
+    capacity: Any,
+    actor: AbstractBaseUser,
+    reach: "Reach",
+) -> TextFacts:
+    """The text's facts as the action left them, worked out from what it loaded and wrote,
+    so that the answer (available actions, stage progress) needs no reload."""
+    route = text.route if has_route(text) else None
+    pinned = route is not None and text.state not in EDITABLE_STATES
+    decisions = facts.decisions if revision is facts.revision else ()
+    names = dict(facts.names)
+    if decision is not None:
+        decisions = (*decisions, decision)
+        principal = capacity.principal if capacity else actor
+        names[principal.pk] = principal.get_username()
+    return TextFacts(
+        facts.machine if pinned else known.current,
+        revision,
+        facts.author_ids,
+        decisions,
+        () if moved else facts.added_signer_ids,
+        (reach.quorums if moved else facts.quorums) if pinned else {},
+        pinned,
+        names,
+        facts.granted,
+    )
+
+
+def _pin(text: ProjectText, version_id: int) -> None:
+    """The version a submitted text follows until it is returned or withdrawn; written
+    only when it changes."""
     try:
         route = text.route
     except ObjectDoesNotExist:
-        text.route = Route.objects.create(text=text, version_id=version_id, quorums=quorums)
+        text.route = Route.objects.create(text=text, version_id=version_id)
         return
-    route.version_id, route.quorums = version_id, quorums
-    route.save(update_fields=["version", "quorums"])
+    if route.version_id == version_id:
+        return
+    route.version_id = version_id
+    route.save(update_fields=["version"])
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Who could act at the stage being entered, its `all` lanes' quorums as it begins, and
+    the delegations in force for its roles (loaded with the holders, in one statement)."""
+
+    eligible: dict[str, set[int]] = field(default_factory=dict)
+    quorums: dict[str, int] = field(default_factory=dict)
+    holders: StageHolders | None = None
 
 
 def _check_reachable(
     text: ProjectText, stage: StageSpec | None, facts: TextFacts, excluded: set[int]
-) -> tuple[dict[str, set[int]], dict[str, int]]:
+) -> Reach:
     """Refuse (409, naming the lane) to enter a stage whose quorum cannot be met; else who
     is eligible in each lane, and the quorums of its `all` lanes as it begins."""
     if stage is None:
-        return {}, {}
-    eligible = eligible_people(stage, text, facts, excluded=excluded)
+        return Reach()
+    held = stage_holders(
+        [lane.role for lane in stage.lanes],
+        text.department_id,
+        delegations_on=timezone.localdate(),
+    )
+    eligible = eligible_people(stage, text, facts, excluded=excluded, held=held.held)
     quorums = quorums_at_entry(stage, eligible)
     lane = unreachable_lane(stage, eligible, quorums)
     if lane is not None:
@@ -274,7 +346,11 @@ def _check_reachable(
             need=max(quorums[lane], 1),
             have=len(eligible[lane]),
         )
-    return eligible, {lane.role: quorums[lane.role] for lane in stage.lanes if lane.quorum is None}
+    return Reach(
+        eligible,
+        {lane.role: quorums[lane.role] for lane in stage.lanes if lane.quorum is None},
+        held,
+    )
 
 
 def _told_of(
@@ -282,7 +358,7 @@ def _told_of(
     text: ProjectText,
     facts: TextFacts,
     entering: StageSpec | None,
-    eligible: dict[str, set[int]],
+    reach: Reach,
     moved: bool,
 ) -> set[int]:
     """Who learns of an action (DESIGN.md, "Notifications"); the actor is left out later.
@@ -293,7 +369,13 @@ def _told_of(
     if entering is not None:
         # Nobody has decided at the stage being entered: every lane is open.
         fresh = TextFacts(facts.machine, None, facts.author_ids)
-        return waiting_people(entering, text, fresh, eligible=eligible)
+        return waiting_people(
+            entering,
+            text,
+            fresh,
+            eligible=reach.eligible,
+            delegates_of=reach.holders.delegates_of if reach.holders else None,
+        )
     if moved and action != FixedAction.WITHDRAW:
         acted = {d.actor_id for d in facts.decisions} | {d.principal_id for d in facts.decisions}
         if facts.revision is not None:
@@ -314,17 +396,31 @@ def _freeze_revision(text: ProjectText, actor: AbstractBaseUser, now) -> Revisio
 
 
 def add_signer(
-    *, actor: AbstractBaseUser, text_id: Any, version: Any, user: Any, comment: Any = ""
+    *,
+    actor: AbstractBaseUser,
+    text_id: Any,
+    version: Any,
+    user: Any,
+    comment: Any = "",
+    authority: Authority | None = None,
 ) -> ProjectText:
-    """加签: make `user` (a username) a required approver of the text's current stage."""
+    """加签: make `user` (a username) a required approver of the text's current stage.
+    `authority` is the actor's, if the caller has loaded it already."""
     version = require_version(version)
     comment = _clean_comment(comment, required=False)
     signer = _principal(user, "user")
     if signer is None:
         raise InvalidInput({"user": [_("请指定加签人。")]})
+    if authority is None or authority.user.pk != actor.pk:
+        authority = Authority.of(actor)
+    # Roles do not depend on the text: read before its transaction, not inside it.
+    signer_administers = bool(Authority.of(signer).administrator)
+    known = catalog()
     return recording_refusals(
         "add_signer",
-        lambda: _add_signer(actor, text_id, version, signer, comment),
+        lambda: _add_signer(
+            authority, text_id, version, signer, signer_administers, comment, known
+        ),
         actor=actor,
         text_id=text_id,
         version=version,
@@ -334,11 +430,17 @@ def add_signer(
 
 @transaction.atomic(durable=True)
 def _add_signer(
-    actor: AbstractBaseUser, text_id: Any, version: int, signer: AbstractBaseUser, comment: str
+    authority: Authority,
+    text_id: Any,
+    version: int,
+    signer: AbstractBaseUser,
+    signer_administers: bool,
+    comment: str,
+    known: Catalog,
 ) -> ProjectText:
-    authority = Authority.of(actor)
-    text = lock_visible_text(authority, text_id)
-    facts = TextFacts.of(text)
+    actor = authority.user
+    locked = lock_visible(authority, text_id, known=known)
+    text, facts = locked.text, locked.facts
     ruling = ruling_for(authority, text, "add_signer", facts)
     if not isinstance(ruling, Ruling):
         raise ruling
@@ -353,7 +455,7 @@ def _add_signer(
         problem = _("职责分离：该用户编制或提交过此文本，不能审核它。")
     elif facts.approved_elsewhere(signer.pk, stage.code):
         problem = _("职责分离：该用户已在另一审核阶段通过此修订。")
-    elif Authority.of(signer).administrator:
+    elif signer_administers:
         problem = _("三员分立：系统、安全、审计管理员不审核项目文本。")
     if problem:
         raise InvalidInput({"user": [problem]})
@@ -376,6 +478,7 @@ def _add_signer(
         revision=text.revision,
         comment=comment,
         detail={"user": signer.get_username(), "stage": stage.code},
+        head=locked.chain_head,
     )
     notifications.queue(
         kind="add_signer",
@@ -384,5 +487,10 @@ def _add_signer(
         recipient_ids={signer.pk},
         comment=comment,
         stage=stage.code,
+    )
+    text.workflow_facts = replace(
+        facts,
+        added_signer_ids=(*facts.added_signer_ids, signer.pk),
+        names={**facts.names, signer.pk: signer.get_username()},
     )
     return text

@@ -21,7 +21,7 @@ from workflow.policy import may_edit
 from workflow.services._shared import (
     check_version,
     jsonable,
-    lock_visible_text,
+    lock_visible,
     recording_refusals,
     require_version,
 )
@@ -130,10 +130,11 @@ def _edit_text(
     actor: AbstractBaseUser, text_id: Any, version: int, fields: dict[str, Any]
 ) -> ProjectText:
     authority = Authority.of(actor)
-    text = lock_visible_text(authority, text_id)
+    locked = lock_visible(authority, text_id)
+    text = locked.text
     if text.state not in EDITABLE_STATES:
         raise WrongState("not_editable", text_id=text.pk, state=text.state)
-    if not may_edit(authority, text):
+    if not may_edit(authority, text, locked.facts):
         raise NotPermitted("may_not_edit", text_id=text.pk)
     check_version(text, version)
     changes = {
@@ -150,7 +151,8 @@ def _edit_text(
     text.version += 1
     text.updated_at = timezone.now()
     text.save(update_fields=[*changes, "version", "updated_at"])
-    text.authors.add(actor)
+    if actor.pk not in locked.facts.author_ids:
+        text.authors.add(actor)
     audit.record_for_text(
         text,
         actor=actor,
@@ -159,6 +161,7 @@ def _edit_text(
         to_state=text.state,
         revision=text.revision or None,
         changes=changes,
+        head=locked.chain_head,
     )
     return text
 
