@@ -407,6 +407,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 OUTBOX_SWEEP_SECONDS = env_int("OUTBOX_SWEEP_SECONDS", 15)
 # An outbox row handed to the broker but not delivered after this long is handed over again.
 OUTBOX_REDISPATCH_SECONDS = env_int("OUTBOX_REDISPATCH_SECONDS", 60)
+# The most outbox rows one delivery task turns into notifications in one transaction: the
+# rows it was handed, topped up with the oldest others undelivered, so that a burst of
+# actions (one small task each) drains in a few transactions rather than one per row.
+OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 100)
 DEADLINE_SWEEP_SECONDS = env_int("DEADLINE_SWEEP_SECONDS", 300)
 CHECKPOINT_SECONDS = env_int("CHECKPOINT_SECONDS", 3600)
 DIGEST_HOUR = env_int("DIGEST_HOUR", 8)  # local time of the daily e-mail digest
