@@ -46,7 +46,7 @@ def relay(outbox_ids: list[int]) -> int:
 
     # In-process (no Redis) each row is delivered on its own, right here, as before: one
     # row's failure must not undo the others', and a request never delivers rows not its own.
-    in_process = settings.CELERY_TASK_ALWAYS_EAGER
+    in_process = bool(deliver_batch.app.conf.task_always_eager)
     size = 1 if in_process else settings.OUTBOX_BATCH_SIZE
     handed = []
     for start in range(0, len(outbox_ids), size):
