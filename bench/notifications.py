@@ -66,7 +66,12 @@ def main(directory: Path) -> None:
                 texts = [make_text(drafter, org) for _ in range(SEQUENTIAL)]
                 for text in texts:
                     act(drafter, text, Action.SUBMIT)
-                    wait_for(lambda text=text: all_delivered([text]), timeout=30, interval=0.005)
+                    wait_for(
+                        lambda text=text: all_delivered([text]),
+                        timeout=30,
+                        interval=0.005,
+                        message=lambda: "\n".join(w.log_tail(40) for w in workers),
+                    )
                 latencies = []
                 for text in texts:
                     committed = AuditEvent.objects.get(text=text, action="submit").at
