@@ -8,6 +8,9 @@ after LOGIN_FAILURE_LIMIT failures within LOGIN_FAILURE_WINDOW seconds that pair
 (429), right password or not, until the window has passed. Keyed on the pair, one account's
 failures never block another account, an office behind one address is not locked out by one
 person's typos, and nobody can lock out someone else from another address.
+
+After the password, whoever has an authenticator gives its code (config.two_factor); a wrong
+or missing code counts here as a failed sign-in too.
 """
 
 from typing import Any
@@ -20,11 +23,14 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.response import Response
 
 from config.addresses import client_address
+from config.two_factor import SECOND_FACTOR_MARK, TwoStepLoginMixin, require_token_code
 from workflow.services import issue_token, record_failed_sign_in, record_sign_in, record_sign_out
 from workflow.services.signin import WAY_ADMIN, WAY_PAGE, WAY_TOKEN
 
@@ -64,6 +70,8 @@ def audit_failed_sign_in(
     """
     if request is None:
         return  # not a sign-in over HTTP (a script calling authenticate())
+    if credentials.get(SECOND_FACTOR_MARK):
+        return  # the right password, a wrong code: audited as two_factor_failed
     locked = bool(getattr(request, "axes_locked_out", False))
     record_failed_sign_in(
         username=throttled_username(request, credentials),
@@ -102,14 +110,33 @@ def audit_sign_out(sender: Any, request: Any = None, user: Any = None, **kwargs:
         record_sign_out(user=user, **_where(request))
 
 
-class LoginView(auth_views.LoginView):
+class LoginView(TwoStepLoginMixin, auth_views.LoginView):
     template_name = "submissions/login.html"
     redirect_authenticated_user = True
+
+
+class SecondFactorTokenSerializer(AuthTokenSerializer):
+    """Username and password, and the one-time code of a user who has an authenticator."""
+
+    otp = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        write_only=True,
+        help_text="6-digit code from the authenticator, or a recovery code (two-factor users).",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        require_token_code(self.context["request"], attrs["user"], attrs.get("otp"))
+        return attrs
 
 
 class TokenView(ObtainAuthToken):
     """POST /api/v1/auth/token/ behind the same throttle as the login page: a new token for
     each call (workflow.services.issue_token, which records the sign-in)."""
+
+    serializer_class = SecondFactorTokenSerializer
 
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

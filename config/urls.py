@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from config import two_factor
 from config.health import healthz
 from config.login import TokenView
 from notifications import api as notifications
@@ -97,6 +98,8 @@ urlpatterns = [
     path("admin/password_change/", RedirectView.as_view(pattern_name="password-change")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/two-factor/", two_factor.manage, name="two-factor"),
+    path("accounts/two-factor/verify/", two_factor.verify, name="two-factor-verify"),
     path("audit/", include("workflow.urls")),
     path("notifications/", include("notifications.urls")),
     path("", include("submissions.urls")),

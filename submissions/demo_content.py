@@ -12,6 +12,24 @@ Names and telephone numbers are invented.
 
 from typing import Any
 
+# The demo's people, whom seed_demo creates: username -> (role, department code or None for
+# all departments). The roles are the groups' names (workflow.states.Role, Administrator).
+# 三员分立: the three administrators, one job each (staff, so that they reach the admin;
+# nobody in the demo is a superuser, a flag that grants nothing here). In the demo they all
+# sign in with their password alone (workflow.twofactor).
+DEMO_USERS: dict[str, tuple[str, str | None]] = {
+    "org_drafter": ("drafter", "org"),
+    "org_reviewer": ("dept_reviewer", "org"),
+    "edu_drafter": ("drafter", "edu"),
+    "edu_reviewer": ("dept_reviewer", "edu"),
+    "finance": ("finance_reviewer", None),
+    "approver": ("approver", None),
+    "auditor": ("auditor", None),
+    "admin": ("system_admin", None),
+    "security_admin": ("security_admin", None),
+    "audit_admin": ("audit_admin", None),
+}
+
 ELECTION_TITLE = "新平县村级组织换届工作经费"
 PARTY_BUILDING_TITLE = "新平县委组织部党建工作经费"
 

@@ -80,6 +80,11 @@ def test_settings(settings, tmp_path) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     # Login failures are counted in the cache: each test starts with none.
     cache.clear()
+    # The cast carries seed_demo's names and, as in the demo, signs in with its password
+    # alone: the suite's admin and auditor need no authenticator. Outside the suite only
+    # DEMO_MODE turns this on (config/settings.py); tests/test_two_factor.py turns it off.
+    # Any other administrator a test makes signs in with a code: tests.factories.sign_in_with_code.
+    settings.TWO_FACTOR_EXEMPT_DEMO_USERS = True
 
 
 @dataclass

@@ -6,6 +6,8 @@ from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from submissions.models import Department, ProjectText
 from workflow import services
@@ -49,6 +51,17 @@ def make_user(
     if role is not None:
         services.grant_role(actor=None, user=user, role=role, department=department)
     return user
+
+
+def sign_in_with_code(client: Any, user: Any) -> None:
+    """Sign `user` in as someone with an authenticator is after giving its code (what
+    `client.force_login` is to the password alone): for administrators outside the cast,
+    who must have a second factor (workflow.twofactor)."""
+    device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
 
 
 def text_fields(**overrides: Any) -> dict[str, Any]:

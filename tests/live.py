@@ -351,6 +351,19 @@ def use_broker(url: str, settings: Any = None, app: Any = None) -> Iterator[Any]
         **(app.conf.broker_transport_options or {}),
         "visibility_timeout": VISIBILITY_TIMEOUT,
     }
+    # Saved before Django's settings change: the app reads through to them, and saving after
+    # would pin the private broker's address for the rest of the session.
+    saved = {
+        key: app.conf.get(key)
+        for key in (
+            "broker_url",
+            "broker_read_url",
+            "broker_write_url",
+            "result_backend",
+            "task_always_eager",
+            "broker_transport_options",
+        )
+    }
     if settings is not None:
         settings.REDIS_URL = url
         settings.CELERY_BROKER_URL = url
@@ -365,7 +378,6 @@ def use_broker(url: str, settings: Any = None, app: Any = None) -> Iterator[Any]
         "task_always_eager": False,
         "broker_transport_options": transport_options,
     }
-    saved = {key: app.conf.get(key) for key in new}
     _close_app_pools(app)
     app.conf.update(new)
     try:
@@ -690,12 +702,24 @@ def celery_worker(
     except pytest.FixtureLookupError:
         extra_env = {}
     worker = CeleryWorker(tmp_path / "worker", live_broker.url, database_url(), extra_env=extra_env)
+    announce_existing_heads()
     try:
         worker.start()
         yield worker
     finally:
         worker.kill_now()
         print(f"--- worker log ({worker.log_path}) ---\n{worker.log_tail()}")
+
+
+def announce_existing_heads() -> None:
+    """The events written before this process was pointed at the broker (the test's setup)
+    were written by an application without one: announce their heads, as a deployment's
+    broker would hold them, so that the worker's seals do not take them for forgeries."""
+    from workflow import announcements
+    from workflow.models import AuditChain
+
+    heads = {c.stream: [c.length, c.head_hash] for c in AuditChain.objects.all()}
+    assert announcements.announce(heads), "could not announce the existing heads"
 
 
 # --- Web processes --------------------------------------------------------------------------
@@ -865,6 +889,7 @@ def several_processes(
         ],
         checkpoint_file=checkpoint_file,
     )
+    announce_existing_heads()
     try:
         for process in [*fleet.workers, *fleet.beats]:
             process.launch()

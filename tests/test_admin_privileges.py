@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 
-from tests.factories import make_user
+from tests.factories import make_user, sign_in_with_code
 from workflow import audit, services
 from workflow.exceptions import InvalidInput, NotPermitted
 from workflow.models import AuditEvent
@@ -92,7 +92,7 @@ def test_a_staff_member_who_is_not_an_administrator_cannot_change_accounts(cast,
         *Permission.objects.filter(codename__in=["view_user", "change_user"])
     )
     colleague = make_user("colleague")
-    client.force_login(clerk)
+    sign_in_with_code(client, clerk)
 
     response = client.post(
         f"/admin/auth/user/{colleague.pk}/change/",

@@ -131,7 +131,7 @@ def test_a_backup_that_lost_its_newest_events_is_reported_against_the_checkpoint
     verified = restore_and_verify(tmp_path, fresh_database, restored_checkpoints)
 
     assert verified.returncode != 0
-    assert f"检查点 {before_tail + 1}" in verified.stderr
+    assert f"{stream}: 检查点封存了 {newest.seq} 条，现仅有 {newest.seq - 1} 条" in verified.stderr
 
 
 def test_a_backup_holding_an_altered_event_is_reported(

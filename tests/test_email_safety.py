@@ -28,7 +28,7 @@ from notifications.messages import SUBJECT_MAX_CHARS
 from notifications.models import EmailMode, Notification, Preference
 from notifications.tasks import sweep_outbox
 from submissions.models import ProjectText
-from tests.factories import act, make_user
+from tests.factories import act, make_user, sign_in_with_code
 from tests.live import database_url
 from tests.mail_backends import OUTAGE_FILE_VARIABLE, REFUSED_DOMAIN
 from workflow.states import Role
@@ -452,7 +452,7 @@ def test_an_administrator_can_send_a_given_up_email_again_once_the_address_is_fi
 def test_a_user_without_the_right_cannot_send_emails_again(cast, client, given_up):
     staff = make_user("operator", is_staff=True)
     staff.user_permissions.add(Permission.objects.get(codename="view_notification"))
-    client.force_login(staff)
+    sign_in_with_code(client, staff)
 
     client.post(
         "/admin/notifications/notification/",

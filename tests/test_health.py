@@ -4,7 +4,7 @@ per-part details for operators only (a staff user, or a monitor holding HEALTHZ_
 import pytest
 from django.db import connection
 
-from tests.factories import make_user
+from tests.factories import make_user, sign_in_with_code
 from tests.live import free_port
 
 # What an outsider must not learn from /healthz: the database vendor, the broker's mode and
@@ -49,7 +49,7 @@ def test_a_signed_in_user_who_is_not_staff_gets_only_the_overall_status(client, 
 
 
 def test_a_staff_user_gets_each_parts_details(client, operator):
-    client.force_login(operator)
+    sign_in_with_code(client, operator)
 
     response = client.get("/healthz")
 
@@ -60,7 +60,7 @@ def test_a_staff_user_gets_each_parts_details(client, operator):
 
 
 def test_a_staff_user_is_told_which_part_is_down_and_why(client, operator, broker_down):
-    client.force_login(operator)
+    sign_in_with_code(client, operator)
 
     response = client.get("/healthz")
 

@@ -65,6 +65,9 @@ def chinese_on(client, user, path: str) -> list[str]:
         ("reviewer", "/delegations/"),
         ("auditor", "/audit/"),
         ("auditor", "/audit/texts/{id}/"),
+        ("drafter", "/accounts/password/"),
+        ("drafter", "/accounts/tokens/"),
+        ("drafter", "/accounts/two-factor/"),
     ],
 )
 def test_every_page_is_complete_in_english(client, english_world, who, path):

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from tests.factories import make_user
+from tests.factories import make_user, sign_in_with_code
 
 BELL = "/notifications/bell/"
 HTMX = {"HTTP_HX_REQUEST": "true"}  # what htmx sends with the bell's poll
@@ -98,7 +98,7 @@ def test_a_poll_after_the_session_ended_asks_the_page_to_reload(signed_in, clock
 
 
 def test_an_operators_health_probe_does_not_renew_their_session(client, db, clock):
-    client.force_login(make_user("operator", is_staff=True))
+    sign_in_with_code(client, make_user("operator", is_staff=True))
     before = expiry(client)
     clock.advance(minutes=30)
 

@@ -5,7 +5,7 @@ details for an operator (a staff user)."""
 
 import pytest
 
-from tests.factories import make_user
+from tests.factories import make_user, sign_in_with_code
 from tests.live import celery_worker, live_broker, redis_server  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.postgres
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def operator(client, transactional_db):
-    client.force_login(make_user("operator", is_staff=True))
+    sign_in_with_code(client, make_user("operator", is_staff=True))
     return client
 
 

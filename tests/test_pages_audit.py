@@ -351,17 +351,31 @@ def test_the_csv_and_the_page_name_whom_a_delegate_acted_for(cast, client):
 # --- Verify -----------------------------------------------------------------------------------
 
 
-def test_the_verify_button_verifies_and_shows_the_result(cast, client):
+def test_the_verify_button_asks_for_a_full_verification_and_shows_its_result(
+    cast, client, django_capture_on_commit_callbacks
+):
     cast.text_in("dept_review")
     client.force_login(cast.auditor)
 
-    response = client.post("/audit/verify/", follow=True)
+    with django_capture_on_commit_callbacks(execute=True):  # the job runs after the commit
+        response = client.post("/audit/verify/")
+    html = client.get(response["Location"]).content.decode()
 
-    html = response.content.decode()
-    assert AuditVerification.objects.count() == 1
-    assert response.redirect_chain[-1][0].startswith("/audit/?verified=")
+    [verification] = AuditVerification.objects.all()
+    assert verification.kind == "full"
+    assert response["Location"].startswith("/audit/?requested=")
     assert "校验通过" in html
-    assert "这是您刚才发起的校验" in html
+    assert "这是您请求的完整校验" in html
+
+
+def test_the_verify_button_pressed_again_too_soon_says_when_to_retry(cast, client):
+    client.force_login(cast.auditor)
+    client.post("/audit/verify/")
+
+    response = client.post("/audit/verify/")
+
+    assert response.status_code == 429
+    assert "秒后再试" in response.content.decode()
 
 
 def test_the_page_explains_the_hash_chain_and_checkpoints(cast, client):

@@ -1,7 +1,7 @@
 """The admin's workflow versions: each drawn as a diagram, and publishing a new version
 with the same validation as `load_workflow`."""
 
-from tests.factories import make_user
+from tests.factories import make_user, sign_in_with_code
 from tests.routing import DOCUMENTS
 from workflow.models import WorkflowVersion
 
@@ -52,7 +52,7 @@ def test_publishing_an_invalid_document_names_the_field_and_creates_nothing(cast
 
 def test_staff_who_are_not_administrators_cannot_publish(cast, client):
     clerk = make_user("clerk", is_staff=True)
-    client.force_login(clerk)
+    sign_in_with_code(client, clerk)
 
     response = client.post(PUBLISH, {"document": COUNTY})
 

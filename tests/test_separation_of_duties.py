@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from tests.factories import make_user
+from tests.factories import make_user, sign_in_with_code
 from tests.routing import DOCUMENTS
 from workflow import audit, services
 from workflow.admin import AdministeredBy
@@ -283,7 +283,7 @@ def test_the_audit_page_refuses_the_other_administrators(client, trio, who):
 def test_the_superuser_flag_alone_reads_no_audit_log(api, client, superuser):
     assert api(superuser).get(API + "/audit/events/").status_code == 403
     assert api(superuser).get(API + "/audit/verify/").status_code == 403
-    client.force_login(superuser)
+    sign_in_with_code(client, superuser)
     assert client.get("/audit/").status_code == 403
     with pytest.raises(NotPermitted):
         audit_events(Authority.of(superuser), {})
@@ -439,7 +439,7 @@ def test_each_admin_page_opens_to_its_administrator_only(client, trio, who, page
 
 @pytest.mark.parametrize("page", PAGES)
 def test_the_superuser_flag_alone_opens_no_admin_page(client, superuser, page):
-    client.force_login(superuser)
+    sign_in_with_code(client, superuser)
 
     assert client.get(page).status_code == 403
 

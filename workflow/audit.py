@@ -6,12 +6,14 @@ describes. Each stream (one text, one user's roles) has its own chain whose head
 for each other, and two events of one stream can never claim the same place.
 """
 
-import hashlib
 import hmac
 import json
+import logging
 import os
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -19,9 +21,20 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from workflow.models import AuditChain, AuditCheckpoint, AuditEvent, AuditVerification, Outcome
+from workflow import announcements, digests, witness
+from workflow.models import (
+    AuditChain,
+    AuditCheckpoint,
+    AuditEvent,
+    AuditSealedHead,
+    AuditVerification,
+    Outcome,
+)
+
+log = logging.getLogger(__name__)
 
 GENESIS_HASH = "0" * 64
 # The event that says a stream's head row was missing and was rebuilt from its last event.
@@ -65,7 +78,8 @@ def canonical_bytes(event: AuditEvent) -> bytes:
 
 
 def compute_hash(event: AuditEvent) -> str:
-    return hashlib.sha256(canonical_bytes(event)).hexdigest()
+    """The event's hash under its own algorithm (`event.digest`), whatever is configured now."""
+    return digests.hexdigest(event.digest, canonical_bytes(event))
 
 
 def _lock_chain(stream: str) -> tuple[AuditChain, bool]:
@@ -93,7 +107,13 @@ def _lock_chain(stream: str) -> tuple[AuditChain, bool]:
 
 
 def _append(chain: AuditChain, **fields: Any) -> AuditEvent:
-    event = AuditEvent(stream=chain.stream, seq=chain.length + 1, at=timezone.now(), **fields)
+    event = AuditEvent(
+        stream=chain.stream,
+        seq=chain.length + 1,
+        at=timezone.now(),
+        digest=digests.current(),
+        **fields,
+    )
     event.prev_hash = chain.head_hash
     event.hash = compute_hash(event)
     event.save(force_insert=True)
@@ -148,6 +168,9 @@ def record(
         detail=detail or {},
     )
     AuditChain.objects.filter(stream=stream).update(length=chain.length, head_hash=chain.head_hash)
+    # Before the seal is asked for: its callback runs after this one.
+    announcements.announce_after_commit(stream, chain.length, chain.head_hash)
+    _seal_soon()
     return event
 
 
@@ -165,6 +188,21 @@ class VerifyResult:
     first_bad: int | None
     detail: str
     latest_checkpoint: dict[str, Any] | None = None
+    # Where the next incremental verification starts: {"streams": {stream: [length, hash]},
+    # "sealed": {stream: [length, hash]}, "checkpoint": [seq, hash] | None, "file_offset": n}.
+    state: dict[str, Any] = field(default_factory=dict, compare=False)
+    # (stream, first seq, last seq) of the events no seal covers yet (full verification).
+    unsealed: list[tuple[str, int, int]] = field(default_factory=list, compare=False)
+
+    def unsealed_summary(self, limit: int = 20) -> str:
+        """ "N events after the last seal: stream x seq a..b, ..." or ""."""
+        if not self.unsealed:
+            return ""
+        count = sum(last - first + 1 for _name, first, last in self.unsealed)
+        ranges = [f"{name} seq {first}..{last}" for name, first, last in self.unsealed[:limit]]
+        more = len(self.unsealed) - limit
+        tail = f" and {more} more streams" if more > 0 else ""
+        return f"{count} events after the last seal: {', '.join(ranges)}{tail}"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -179,10 +217,11 @@ class VerifyResult:
 # --- Checkpoints -----------------------------------------------------------------------------
 
 
-def _digest(document: Any) -> str:
-    return hashlib.sha256(
-        json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-    ).hexdigest()
+def _digest(document: Any, algorithm: str) -> str:
+    return digests.hexdigest(
+        algorithm,
+        json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode(),
+    )
 
 
 def _signing_key() -> bytes:
@@ -201,21 +240,32 @@ def _checkpoint_document(checkpoint: AuditCheckpoint) -> dict[str, Any]:
     }
 
 
-def _sign(digest: str) -> str:
-    return hmac.new(_signing_key(), digest.encode(), hashlib.sha256).hexdigest()
+def _sign(digest: str, algorithm: str) -> str:
+    return digests.hmac_hexdigest(algorithm, _signing_key(), digest.encode())
 
 
-def _file_line(checkpoint: AuditCheckpoint) -> str:
+def _file_line(checkpoint: AuditCheckpoint, unannounced: dict[str, list[int]] | None = None) -> str:
+    """The checkpoint's copy outside the database. With the heads it sealed, the file alone
+    says what each stream held when sealed: deleting the newest events and the checkpoints
+    that covered them, or replacing them with forged ones that chain, disagrees with it.
+    `unannounced` ({stream: [announced length, sealed length]}) names the events it sealed
+    that the application never announced (workflow.announcements): only there when some are."""
+    extra = {"unannounced": unannounced} if unannounced else {}
     return json.dumps(
         {
+            **extra,
             "seq": checkpoint.seq,
             "at": checkpoint.at.astimezone(UTC).isoformat(timespec="microseconds"),
             "event_count": checkpoint.event_count,
+            "heads": checkpoint.heads,
             "root": checkpoint.root,
             "hash": checkpoint.hash,
             "signature": checkpoint.signature,
+            "digest": checkpoint.digest,
+            "signature_digest": checkpoint.signature_digest,
         },
         sort_keys=True,
+        ensure_ascii=False,
     )
 
 
@@ -241,87 +291,257 @@ def _one_sealer_at_a_time() -> None:
 
 @transaction.atomic(durable=True)
 def seal() -> AuditCheckpoint | None:
-    """Seal the log as it stands: a checkpoint row, and its line in the file outside the
-    database. None when nothing was written since the last checkpoint."""
+    """Seal the log as it stands: a checkpoint row, its line in the file outside the database
+    and, when AUDIT_WITNESS_URL names one, the same line sent to the witness. None when
+    nothing was written since the last checkpoint.
+
+    Reads the last checkpoint and the sealed heads (AuditSealedHead), not every checkpoint:
+    seals come within seconds of each change, so there are many."""
     _one_sealer_at_a_time()
-    previous = list(AuditCheckpoint.objects.order_by("seq"))
-    sealed = _sealed_map(previous)
+    previous = AuditCheckpoint.objects.order_by("-seq").first()
+    sealed = {h.stream: [h.length, h.head_hash] for h in AuditSealedHead.objects.all()}
     # One query: a consistent snapshot of every stream's head.
     current = {c.stream: [c.length, c.head_hash] for c in AuditChain.objects.all()}
-    if previous and current == sealed:
+    changed = {name: head for name, head in current.items() if sealed.get(name) != head}
+    if previous is not None and not changed:
         return None
+    # Sealed all the same (the log must stay sealable), but named in the line outside.
+    unannounced = announcements.unannounced(
+        {name: head[0] for name, head in changed.items()},
+        {name: sealed[name][0] for name in changed if name in sealed},
+    )
+    if unannounced:
+        log.error("audit: sealing events the application never announced: %s", unannounced)
     checkpoint = AuditCheckpoint(
-        seq=previous[-1].seq + 1 if previous else 1,
+        seq=previous.seq + 1 if previous else 1,
         at=timezone.now(),
         event_count=sum(length for length, _head in current.values()),
         stream_count=len(current),
-        heads={name: head for name, head in current.items() if sealed.get(name) != head},
-        root=_digest(sorted(current.items())),
-        prev_hash=previous[-1].hash if previous else GENESIS_HASH,
+        heads=changed,
+        prev_hash=previous.hash if previous else GENESIS_HASH,
+        digest=digests.current(),
+        signature_digest=digests.current_signature(),
     )
-    checkpoint.hash = _digest(_checkpoint_document(checkpoint))
-    checkpoint.signature = _sign(checkpoint.hash)
+    checkpoint.root = _digest(sorted(current.items()), checkpoint.digest)
+    checkpoint.hash = _digest(_checkpoint_document(checkpoint), checkpoint.digest)
+    checkpoint.signature = _sign(checkpoint.hash, checkpoint.signature_digest)
     checkpoint.save(force_insert=True)
-    transaction.on_commit(lambda: _append_to_file(checkpoint))
+    AuditSealedHead.objects.bulk_create(
+        [AuditSealedHead(stream=s, length=h[0], head_hash=h[1]) for s, h in changed.items()],
+        update_conflicts=True,
+        unique_fields=["stream"],
+        update_fields=["length", "head_hash"],
+        batch_size=500,
+    )
+    line = _file_line(checkpoint, unannounced)
+    transaction.on_commit(lambda: _append_to_file(line))
+    transaction.on_commit(lambda: witness.send(line), robust=True)
     return checkpoint
 
 
-def _append_to_file(checkpoint: AuditCheckpoint) -> None:
+def _append_to_file(line: str) -> None:
     path = Path(settings.AUDIT_CHECKPOINT_FILE)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # O_APPEND: every line lands at the end, whoever else is writing.
+    data = (line + "\n").encode()
+    # O_APPEND and one write() per line: every line lands whole at the end, whoever else is
+    # writing (a reader may still catch a line half-written: see _file_size).
     descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-    with os.fdopen(descriptor, "a", encoding="utf-8") as file:
-        file.write(_file_line(checkpoint) + "\n")
-        file.flush()
-        os.fsync(file.fileno())
+    try:
+        written = os.write(descriptor, data)
+        while written < len(data):
+            written += os.write(descriptor, data[written:])
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
-def _check_checkpoints(checkpoints: list[AuditCheckpoint]) -> list[str]:
-    """Each checkpoint must hash, sign, chain and add up; the file outside must agree."""
+# --- Closer seals: each change sealed within seconds ----------------------------------------
+
+# When the seal this process last asked for will run (time.time()); see _seal_after_commit.
+_seal_due_at = 0.0
+
+
+def _seal_soon() -> None:
+    """Ask for a seal after the transaction commits. No query: record() stays as cheap as it
+    was; the callbacks of one transaction's events coalesce into one seal when they run.
+    Off without a worker (the embedded default seals on `run_sweeps`)."""
+    if settings.AUDIT_SEAL_DELAY_SECONDS <= 0 or settings.CELERY_TASK_ALWAYS_EAGER:
+        return
+    transaction.on_commit(_seal_after_commit, robust=True)
+
+
+def _seal_after_commit() -> None:
+    """Enqueue a seal AUDIT_SEAL_DELAY_SECONDS from now, unless one this process enqueued
+    will still run after this commit: it seals this change too (coalesced: one seal per
+    process and delay, however many actions). Beat's seal is the backstop for a lost one."""
+    global _seal_due_at
+    now = time.time()
+    if now < _seal_due_at - 1:
+        return
+    delay = settings.AUDIT_SEAL_DELAY_SECONDS
+    _seal_due_at = now + delay
+    from workflow.tasks import seal_audit_log
+
+    try:
+        # retry=False: a broker that is down refuses at once; beat's seal covers this change.
+        seal_audit_log.apply_async(countdown=delay, retry=False)
+    except Exception:
+        log.warning("audit: could not ask for a seal (broker down?); beat's seal will cover it")
+
+
+def _check_checkpoints(
+    checkpoints: list[AuditCheckpoint],
+    file_end: int | None = None,
+    *,
+    after: tuple[int, str] = (0, GENESIS_HASH),
+    sealed: dict[str, list] | None = None,
+    file_start: int = 0,
+    file_points: dict[str, dict[int, str]] | None = None,
+    unannounced: list[tuple[int, str, int, int]] | None = None,
+) -> list[str]:
+    """Each checkpoint must hash, sign, chain and add up; the file outside must agree.
+
+    `checkpoints` follow checkpoint `after` (seq, hash), whose cumulative sealed heads are
+    `sealed` (both empty for the whole log); `sealed` is updated in place. The file is read
+    from byte `file_start` to `file_end` (None: to its end); the heads its lines sealed are
+    added to `file_points`, the events they name as never announced to `unannounced`
+    (checkpoint seq, stream, announced length, sealed length)."""
     problems = []
-    sealed: dict[str, list] = {}
-    prev_hash = GENESIS_HASH
-    for expected_seq, checkpoint in enumerate(checkpoints, start=1):
+    sealed = {} if sealed is None else sealed
+    expected_seq, prev_hash = after[0] + 1, after[1]
+    for checkpoint in checkpoints:
         sealed.update(checkpoint.heads)
         name = f"检查点 {checkpoint.seq}"
         if checkpoint.seq != expected_seq:
             problems.append(f"检查点 {expected_seq} 缺失")
         elif checkpoint.prev_hash != prev_hash:
             problems.append(f"{name} 与前一检查点不相连")
-        elif _digest(_checkpoint_document(checkpoint)) != checkpoint.hash:
+        elif _digest(_checkpoint_document(checkpoint), checkpoint.digest) != checkpoint.hash:
             problems.append(f"{name} 的内容与其哈希不符（被改动）")
-        elif not hmac.compare_digest(_sign(checkpoint.hash), checkpoint.signature):
+        elif not hmac.compare_digest(
+            _sign(checkpoint.hash, checkpoint.signature_digest), checkpoint.signature
+        ):
             problems.append(f"{name} 的签名无效")
-        elif _digest(sorted(sealed.items())) != checkpoint.root:
+        elif _digest(sorted(sealed.items()), checkpoint.digest) != checkpoint.root:
             problems.append(f"{name} 的根哈希与其记录的数据流不符")
-        prev_hash = checkpoint.hash
-    problems.extend(_check_file(checkpoints))
+        expected_seq, prev_hash = expected_seq + 1, checkpoint.hash
+    problems.extend(_check_file(checkpoints, file_start, file_end, file_points, unannounced))
     return problems
 
 
-def _check_file(checkpoints: list[AuditCheckpoint]) -> list[str]:
+def _file_size() -> int:
+    """Where the checkpoint file's last whole line ends, measured before a verification's
+    snapshot: every line up to here was written after its checkpoint committed, so the
+    snapshot sees that checkpoint; a line being written now is left for the next run."""
+    try:
+        with Path(settings.AUDIT_CHECKPOINT_FILE).open("rb") as file:
+            end = file.seek(0, os.SEEK_END)
+            while end > 0:
+                block = max(end - 65536, 0)
+                file.seek(block)
+                newline = file.read(end - block).rfind(b"\n")
+                if newline >= 0:
+                    return block + newline + 1
+                end = block
+            return 0
+    except FileNotFoundError:
+        return 0
+
+
+def _check_file(
+    checkpoints: list[AuditCheckpoint],
+    start: int = 0,
+    end: int | None = None,
+    points: dict[str, dict[int, str]] | None = None,
+    unannounced: list[tuple[int, str, int, int]] | None = None,
+) -> list[str]:
     path = Path(settings.AUDIT_CHECKPOINT_FILE)
     if not path.exists():
-        return [f"检查点文件 {path} 不存在"] if checkpoints else []
+        return [f"检查点文件 {path} 不存在"] if checkpoints or start else []
+    with path.open("rb") as file:
+        size = file.seek(0, os.SEEK_END)
+        if size < start:
+            return [f"检查点文件 {path} 被截短（已校验到第 {start} 字节，现仅 {size} 字节）"]
+        file.seek(start)
+        chunk = file.read(None if end is None else max(end - start, 0))
     by_seq = {c.seq: c for c in checkpoints}
-    problems = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    lines = chunk.decode("utf-8", errors="replace").splitlines()
+    first_line = 1 if start == 0 else None
+    entries: list[tuple[int, dict[str, Any] | None]] = []
+    for number, line in enumerate(lines, start=1):
         try:
             entry = json.loads(line)
-            seq, digest = int(entry["seq"]), str(entry["hash"])
+            heads = {str(s): (int(h[0]), str(h[1])) for s, h in entry.get("heads", {}).items()}
+            never = {
+                str(s): (int(r[0]), int(r[1])) for s, r in entry.get("unannounced", {}).items()
+            }
+            entries.append(
+                (
+                    number,
+                    {
+                        "seq": int(entry["seq"]),
+                        "hash": str(entry["hash"]),
+                        "heads": heads,
+                        "unannounced": never,
+                    },
+                )
+            )
         except (ValueError, KeyError, TypeError):
-            problems.append(f"检查点文件第 {number} 行无法读取")
+            entries.append((number, None))
+    missing = {e["seq"] for _n, e in entries if e is not None and e["seq"] not in by_seq}
+    if missing and start:
+        # An incremental run holds only the new checkpoints: fetch the older ones named.
+        by_seq.update({c.seq: c for c in AuditCheckpoint.objects.filter(seq__in=missing)})
+    problems = []
+    for number, entry in entries:
+        if entry is None:
+            where = f"第 {number} 行" if first_line else f"第 {start} 字节之后第 {number} 行"
+            problems.append(f"检查点文件{where}无法读取")
             continue
-        checkpoint = by_seq.get(seq)
+        if points is not None:
+            for name, (length, head_hash) in entry["heads"].items():
+                # The first seal of a place stands: a later line that seals something else
+                # there means the log was rewritten and sealed again.
+                earlier = points.setdefault(name, {}).setdefault(length, head_hash)
+                if earlier != head_hash:
+                    problems.append(
+                        f"检查点文件中 {name} 第 {length} 条被封存过两次且不一致"
+                        f"（第 {entry['seq']} 号检查点）：日志在封存后被改写"
+                    )
+        if unannounced is not None:
+            for name, (announced, length) in sorted(entry["unannounced"].items()):
+                unannounced.append((entry["seq"], name, announced, length))
+        checkpoint = by_seq.get(entry["seq"])
         if checkpoint is None:
-            problems.append(f"检查点 {seq} 在文件中存在，但已从数据库中消失")
-        elif checkpoint.hash != digest:
-            problems.append(f"检查点 {seq} 与文件中的记录不符")
+            problems.append(f"检查点 {entry['seq']} 在文件中存在，但已从数据库中消失")
+        elif checkpoint.hash != entry["hash"]:
+            problems.append(f"检查点 {entry['seq']} 与文件中的记录不符")
     return problems
 
 
 # --- Verification ----------------------------------------------------------------------------
+
+
+def _unannounced_problems(
+    sealed: list[tuple[int, str, int, int]], live: dict[str, list[int]] | None
+) -> list[tuple[int | None, str]]:
+    """Events the application never announced (workflow.announcements), named by stream and
+    seqs, the first of each range as the bad event: those a seal's line outside the database
+    names (`sealed`: checkpoint seq, stream, announced, length) and those beyond their
+    announcement in the database now (`live`: {stream: [announced, length]})."""
+    ranges = [(name, a, n, f"（第 {seq} 号检查点封存时记下）") for seq, name, a, n in sealed]
+    ranges += [(name, a, n, "（尚未封存）") for name, (a, n) in sorted((live or {}).items())]
+    problems: list[tuple[int | None, str]] = []
+    for name, announced, length, when in ranges:
+        first = AuditEvent.objects.filter(stream=name, seq=announced + 1).values_list("pk")
+        problems.append(
+            (
+                next(iter(first), (None,))[0],
+                f"{name}: 第 {announced + 1} 至 {length} 条事件从未经应用程序公告{when}："
+                f"是否绕过应用程序直接写入？",
+            )
+        )
+    return problems
 
 
 def _sealed_points(checkpoints: list[AuditCheckpoint]) -> dict[str, dict[int, str]]:
@@ -344,15 +564,44 @@ def verify() -> VerifyResult:
     was rewritten and re-hashed). A stream whose head row claims more events than remain
     has lost its tail; so has one shorter than a checkpoint sealed it.
     """
+    file_end = _file_size()
+    with _snapshot():
+        return _verify_all(file_end)
+
+
+def _verify_all(file_end: int) -> VerifyResult:
     checkpoints = list(AuditCheckpoint.objects.order_by("seq"))
     points = _sealed_points(checkpoints)
     heads = {c.stream: c for c in AuditChain.objects.all()}
-    problems: list[tuple[int | None, str]] = [(None, p) for p in _check_checkpoints(checkpoints)]
+    file_points: dict[str, dict[int, str]] = {}
+    never: list[tuple[int, str, int, int]] = []
+    problems: list[tuple[int | None, str]] = [
+        (None, p)
+        for p in _check_checkpoints(
+            checkpoints, file_end, file_points=file_points, unannounced=never
+        )
+    ]
+    # The file's copy wins where it and a checkpoint row disagree (the row was rewritten;
+    # that is reported above): events are compared with what was sealed outside.
+    for name, file_stream in file_points.items():
+        points.setdefault(name, {}).update(file_stream)
+    seal_lengths = {name: max(p) for name, p in points.items() if p}
+    problems.extend(
+        _unannounced_problems(
+            never,
+            announcements.unannounced({n: c.length for n, c in heads.items()}, seal_lengths),
+        )
+    )
+    unsealed: list[tuple[str, int, int]] = []
     checked = 0
+    verified: dict[str, list] = {}
 
     def close_stream(name: str | None, length: int, last_hash: str, last_id) -> None:
         if name is None:
             return
+        verified[name] = [length, last_hash]
+        if length > seal_lengths.get(name, 0):
+            unsealed.append((name, seal_lengths.get(name, 0) + 1, length))
         head = heads.pop(name, None)
         if head is None or head.length != length or head.head_hash != last_hash:
             claimed = head.length if head else 0
@@ -400,27 +649,273 @@ def verify() -> VerifyResult:
         problems.append((None, f"{name}: 检查点封存了 {max(sealed)} 条，现已全部消失"))
 
     latest = checkpoints[-1] if checkpoints else None
+    state = {
+        "streams": verified,
+        "sealed": _sealed_map(checkpoints),
+        "checkpoint": [latest.seq, latest.hash] if latest else None,
+        "file_offset": file_end,
+    }
+    result = _result(problems, checked, latest, state)
+    result.unsealed.extend(unsealed)
+    return result
+
+
+def _result(
+    problems: list[tuple[int | None, str]],
+    checked: int,
+    latest: AuditCheckpoint | None,
+    state: dict[str, Any],
+) -> VerifyResult:
     summary = (
         {"seq": latest.seq, "at": latest.at.isoformat(), "event_count": latest.event_count}
         if latest
         else None
     )
     if not problems:
-        return VerifyResult(True, checked, None, f"全部 {checked} 条审计事件校验通过。", summary)
+        message = f"全部 {checked} 条审计事件校验通过。"
+        return VerifyResult(True, checked, None, message, summary, state)
     with_id = [p for p in problems if p[0] is not None]
     first_id, message = min(with_id) if with_id else problems[0]
-    return VerifyResult(False, checked, first_id, message, summary)
+    return VerifyResult(False, checked, first_id, message, summary, state)
 
 
-def verify_and_keep() -> AuditVerification:
-    """Verify the whole log and keep the result, so that pages can show it without
-    recomputing the log per request (run by beat, `run_sweeps` and `verify_audit`)."""
+@contextmanager
+def _snapshot() -> Iterator[None]:
+    """One consistent view of the events, their heads and the checkpoints for a whole
+    verification, so that events appended meanwhile are not taken for a broken head.
+    (Inside an outer transaction, a test's, its snapshot rules.)"""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        with transaction.atomic():
+            yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
+def verify_and_keep(request: Any = None) -> AuditVerification:
+    """Verify the whole log and keep the result (and where the next incremental verification
+    starts), so that pages and the API answer from it without recomputing the log (run by
+    `verify_audit`, an auditor's request, `run_sweeps`)."""
+    return verify_fully(request)[0]
+
+
+def verify_fully(request: Any = None) -> tuple[AuditVerification, VerifyResult]:
+    """`verify_and_keep`, also returning the result itself (with the unsealed events)."""
     started = time.monotonic()
     result = verify()
-    return AuditVerification.objects.create(
+    return _keep(result, AuditVerification.Kind.FULL, started, request=request), result
+
+
+def _keep(result: VerifyResult, kind: str, started: float, **extra: Any) -> AuditVerification:
+    """Keep the result with its state; the state moves: the previous newest row's is cleared
+    (a state is as large as the number of streams, and only the newest is ever read)."""
+    previous = AuditVerification.objects.order_by("-at", "-id").values_list("pk", flat=True)
+    previous_pk = previous.first()
+    kept = AuditVerification.objects.create(
         ok=result.ok,
         checked=result.checked,
         first_bad=result.first_bad,
         detail=result.detail,
         seconds=round(time.monotonic() - started, 3),
+        kind=kind,
+        state=result.state,
+        **extra,
     )
+    if previous_pk is not None:
+        AuditVerification.objects.filter(pk=previous_pk).update(state={})
+    return kept
+
+
+def latest_verification(with_state: bool = False) -> AuditVerification | None:
+    verifications = AuditVerification.objects.order_by("-at", "-id")
+    if not with_state:
+        verifications = verifications.defer("state")
+    return verifications.first()
+
+
+def verify_new_and_keep() -> AuditVerification:
+    """Verify only what was appended since the latest verification, and keep the result.
+
+    The first verification is a full one. A failure stands until a full verification passes:
+    the events it named are behind the point an incremental run starts from."""
+    last = latest_verification(with_state=True)
+    if last is None or not last.state:
+        return verify_and_keep()
+    if not last.ok:
+        return last
+    started = time.monotonic()
+    result = verify_since(last)
+    return _keep(result, AuditVerification.Kind.INCREMENTAL, started)
+
+
+def current_verification() -> tuple[AuditVerification | None, int]:
+    """The verification to answer with, and how many events it does not cover yet.
+
+    Catches up in the caller's time only when that is cheap (at most
+    AUDIT_VERIFY_INLINE_EVENTS new events); otherwise the scheduled task will."""
+    last = latest_verification(with_state=True)
+    if last is not None and not last.ok:
+        return last, 0
+    pending, changed = _unverified(last)
+    if last is not None and not changed:
+        return last, 0
+    if pending <= settings.AUDIT_VERIFY_INLINE_EVENTS:
+        return verify_new_and_keep(), 0
+    return last, pending
+
+
+def _unverified(last: AuditVerification | None) -> tuple[int, bool]:
+    """How many events the heads hold beyond `last`'s verified point, and whether any head
+    differs from it at all (a head rewound holds none beyond it). One query over the heads."""
+    verified = (last.state or {}).get("streams", {}) if last else {}
+    pending, changed, streams = 0, False, 0
+    for stream, length, head_hash in AuditChain.objects.values_list(
+        "stream", "length", "head_hash"
+    ):
+        streams += 1
+        seen = verified.get(stream)
+        if seen != [length, head_hash]:
+            changed = True
+            pending += max(length - (seen[0] if seen else 0), 0)
+    # A verified stream whose head row is gone changes nothing above but is a change.
+    return pending, changed or streams != len(verified)
+
+
+def verify_since(last: AuditVerification) -> VerifyResult:
+    """Verify the events, checkpoints and checkpoint-file lines added since `last`.
+
+    Per stream, from the last verified event (re-read once, to see that it still has the
+    hash that was verified) to the head; each new checkpoint against the previous verified
+    one and the sealed heads; each new file line against its checkpoint. Events before the
+    verified point are not read: a full verification is what finds them changed."""
+    file_end = _file_size()
+    with _snapshot():
+        return _verify_since(last.state, last.checked, file_end)
+
+
+# Streams whose new events are read in one query.
+STREAMS_PER_QUERY = 200
+
+
+def _verify_since(state: dict[str, Any], checked: int, file_end: int) -> VerifyResult:
+    verified: dict[str, list] = dict(state.get("streams", {}))
+    sealed: dict[str, list] = dict(state.get("sealed", {}))
+    after = tuple(state.get("checkpoint") or (0, GENESIS_HASH))
+    heads = {c.stream: [c.length, c.head_hash] for c in AuditChain.objects.all()}
+    problems: list[tuple[int | None, str]] = []
+
+    if after[0]:
+        still = AuditCheckpoint.objects.filter(seq=after[0]).values_list("hash", flat=True)
+        if list(still) != [after[1]]:
+            problems.append((None, f"已校验的检查点 {after[0]} 被删除或改动"))
+    points: dict[str, dict[int, str]] = {s: {length: h} for s, (length, h) in sealed.items()}
+    file_points: dict[str, dict[int, str]] = {}
+    never: list[tuple[int, str, int, int]] = []
+    checkpoints = list(AuditCheckpoint.objects.filter(seq__gt=after[0]).order_by("seq"))
+    problems.extend(
+        (None, p)
+        for p in _check_checkpoints(
+            checkpoints,
+            file_end,
+            after=after,
+            sealed=sealed,
+            file_start=int(state.get("file_offset", 0)),
+            file_points=file_points,
+            unannounced=never,
+        )
+    )
+    for checkpoint in checkpoints:
+        for name, (length, head_hash) in checkpoint.heads.items():
+            points.setdefault(name, {})[length] = head_hash
+    for name, file_stream in file_points.items():
+        points.setdefault(name, {}).update(file_stream)
+
+    for name, (length, _hash) in verified.items():
+        if name not in heads:
+            problems.append((None, f"{name}: 链头记录已消失（已校验 {length} 条）"))
+    for name, stream_points in points.items():
+        sealed_length = max(stream_points)
+        if sealed_length > heads.get(name, [0])[0]:
+            have = heads.get(name, [0])[0]
+            problems.append((None, f"{name}: 检查点封存了 {sealed_length} 条，现仅有 {have} 条"))
+
+    changed = [name for name, head in heads.items() if verified.get(name) != head]
+    problems.extend(
+        _unannounced_problems(
+            never,
+            announcements.unannounced(
+                {name: heads[name][0] for name in changed},
+                {name: max(points[name]) for name in changed if points.get(name)},
+            ),
+        )
+    )
+    for start in range(0, len(changed), STREAMS_PER_QUERY):
+        chunk = changed[start : start + STREAMS_PER_QUERY]
+        where = Q()
+        for name in chunk:
+            where |= Q(stream=name, seq__gte=max(verified.get(name, [0])[0], 1))
+        events = AuditEvent.objects.filter(where).order_by("stream", "seq")
+        by_stream: dict[str, list[AuditEvent]] = {name: [] for name in chunk}
+        for event in events.iterator(chunk_size=2000):
+            by_stream[event.stream].append(event)
+        for name in chunk:
+            new, stream_problems = _walk_new(
+                name, verified.get(name, [0, GENESIS_HASH]), by_stream[name], heads[name], points
+            )
+            checked += new
+            problems.extend(stream_problems)
+            if not stream_problems:
+                verified[name] = heads[name]
+
+    latest = checkpoints[-1] if checkpoints else None
+    if latest is None and after[0]:
+        latest = AuditCheckpoint.objects.filter(seq=after[0]).first()
+    new_state = {
+        "streams": verified,
+        "sealed": sealed,
+        "checkpoint": [latest.seq, latest.hash] if latest else None,
+        "file_offset": file_end if file_end else int(state.get("file_offset", 0)),
+    }
+    return _result(problems, checked, latest, new_state)
+
+
+def _walk_new(
+    name: str,
+    since: list,
+    events: list[AuditEvent],
+    head: list,
+    points: dict[str, dict[int, str]],
+) -> tuple[int, list[tuple[int | None, str]]]:
+    """Check one stream's events from its last verified one (`since`: [length, hash]) to its
+    head. Returns how many new events were checked and what is wrong."""
+    problems: list[tuple[int | None, str]] = []
+    length, last_hash = since
+    if head[0] < length:
+        problems.append((None, f"{name}: 头部记录 {head[0]} 条，已校验过 {length} 条"))
+    if length:
+        anchor = events[0] if events and events[0].seq == length else None
+        if anchor is None or anchor.hash != last_hash or compute_hash(anchor) != anchor.hash:
+            where = anchor.pk if anchor else (events[0].pk if events else None)
+            problems.append((where, f"{name}: 已校验的第 {length} 条事件被删除或改动"))
+            return 0, problems
+        events = events[1:]
+    stream_points = points.get(name, {})
+    expected_seq, expected_prev, last_id, new = length + 1, last_hash, None, 0
+    for event in events:
+        new += 1
+        if event.seq != expected_seq:
+            problems.append((event.pk, f"{name}: 第 {expected_seq} 条事件缺失"))
+        elif event.prev_hash != expected_prev:
+            problems.append((event.pk, f"{name}: 事件 #{event.pk} 与前一条不相连"))
+        elif compute_hash(event) != event.hash:
+            problems.append((event.pk, f"事件 #{event.pk} 的内容与其哈希不符（被改动）"))
+        sealed_hash = stream_points.get(event.seq)
+        if sealed_hash is not None and sealed_hash != event.hash:
+            problems.append(
+                (event.pk, f"{name}: 事件 #{event.pk}（第 {event.seq} 条）与检查点封存的哈希不符")
+            )
+        expected_seq, expected_prev, last_id = event.seq + 1, event.hash, event.pk
+    if [expected_seq - 1, expected_prev] != list(head):
+        problems.append((last_id, f"{name}: 头部记录 {head[0]} 条，实有 {expected_seq - 1} 条"))
+    return new, problems

@@ -18,6 +18,7 @@ __all__ = [
     "Refusal",
     "StaleVersion",
     "TooLarge",
+    "TooSoon",
     "WorkflowError",
     "WrongState",
 ]
@@ -77,3 +78,10 @@ class PasswordExpired(WorkflowError):
 
     status = 403
     code = "password_expired"
+
+
+class TooSoon(WorkflowError):
+    """Asked again before the interval its setting allows (429); nothing changed."""
+
+    status = 429
+    code = "throttled"

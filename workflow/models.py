@@ -104,6 +104,8 @@ class AuditEvent(models.Model):
     detail = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # The algorithm that made `hash` (workflow.digests); every event verifies under its own.
+    digest = models.CharField(max_length=16, default="sha256")
 
     class Meta:
         db_table = "workflow_audit_event"
@@ -157,6 +159,9 @@ class AuditCheckpoint(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
     signature = models.CharField(max_length=64)
+    # The algorithms that made `root` and `hash`, and the hash inside `signature`'s HMAC.
+    digest = models.CharField(max_length=16, default="sha256")
+    signature_digest = models.CharField(max_length=16, default="sha256")
 
     class Meta:
         db_table = "workflow_audit_checkpoint"
@@ -173,6 +178,24 @@ class AuditCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint {self.seq} ({self.event_count} events)"
+
+
+class AuditSealedHead(models.Model):
+    """What the newest checkpoints sealed of one stream: its length and head hash then.
+
+    Written only by the sealer (one at a time), so that a seal reads the last checkpoint and
+    this table instead of every checkpoint, and never locks the chain heads that appends
+    lock. A copy for speed: verification trusts the checkpoints and their file, not this."""
+
+    stream = models.CharField(max_length=64, primary_key=True)
+    length = models.PositiveBigIntegerField()
+    head_hash = models.CharField(max_length=64)
+
+    class Meta:
+        db_table = "workflow_audit_sealed_head"
+
+    def __str__(self) -> str:
+        return f"{self.stream} sealed at {self.length}"
 
 
 class AttemptTally(models.Model):
@@ -214,8 +237,17 @@ class AttemptTally(models.Model):
 
 
 class AuditVerification(models.Model):
-    """The result of one full verification of the log, so that pages show it without
-    recomputing the whole log per request."""
+    """The result of one verification of the log, so that pages and the API answer from it
+    without recomputing the whole log per request.
+
+    A full verification reads every event; an incremental one starts from the previous
+    verification's `state` (each stream's verified length and head hash, the last checkpoint
+    and the sealed heads, how much of the checkpoint file was read) and reads only what was
+    appended since. `checked` counts every event covered, old and new."""
+
+    class Kind(models.TextChoices):
+        FULL = "full", _("完整校验")
+        INCREMENTAL = "incremental", _("增量校验")
 
     at = models.DateTimeField(default=timezone.now)
     ok = models.BooleanField()
@@ -223,6 +255,13 @@ class AuditVerification(models.Model):
     first_bad = models.BigIntegerField(null=True)
     detail = models.TextField()
     seconds = models.FloatField()
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.FULL)
+    # Where the next incremental verification starts (see workflow.audit.VerifiedState).
+    state = models.JSONField(default=dict)
+    # The auditor whose request (AuditVerifyRequest) this full verification answers.
+    request = models.OneToOneField(
+        "AuditVerifyRequest", on_delete=models.PROTECT, null=True, related_name="verification"
+    )
 
     class Meta:
         db_table = "workflow_audit_verification"
@@ -232,6 +271,22 @@ class AuditVerification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'FAILED'}"
+
+
+class AuditVerifyRequest(models.Model):
+    """An auditor asked for a full verification; one per AUDIT_FULL_VERIFY_MIN_SECONDS."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        db_table = "workflow_audit_verify_request"
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.requested_by_id}"
 
 
 # Workflow definitions (DESIGN.md, "Routing as data"). A version is immutable once loaded:

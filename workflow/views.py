@@ -19,9 +19,9 @@ from django.views.decorators.http import require_POST
 from submissions.api import authority_of
 from submissions.models import Department, ProjectText
 from submissions.sections import SECTIONS
-from workflow import audit
+from workflow import services
 from workflow.csv_export import stream_csv
-from workflow.exceptions import InvalidInput
+from workflow.exceptions import InvalidInput, TooSoon
 from workflow.machine import catalog_per_request, version_of
 from workflow.models import AuditEvent, Outcome
 from workflow.permissions import Scope
@@ -77,7 +77,13 @@ def _error_list(errors: dict[str, list[str]]) -> list[dict[str, Any]]:
 
 
 def _search_page(
-    request: HttpRequest, scope: Scope, params: dict[str, str], errors: dict[str, list[str]]
+    request: HttpRequest,
+    scope: Scope,
+    params: dict[str, str],
+    errors: dict[str, list[str]],
+    *,
+    verify_note: str = "",
+    status: int | None = None,
 ) -> HttpResponse:
     events = AuditEvent.objects.none()
     if not errors:
@@ -103,14 +109,19 @@ def _search_page(
         "actions": action_choices(),
         "outcomes": Outcome.choices,
         "departments": departments.values_list("code", "name"),
-        # The newest verification, kept by the background task or the verify button:
+        # The newest verification, kept by the background task or an auditor's request:
         # recomputing the whole log on every view would make the page's cost grow with it.
         "verification": verification,
+        "requested": request.GET.get("requested", ""),
         "just_verified": verification is not None
-        and request.GET.get("verified") == str(verification.pk),
+        and verification.request_id is not None
+        and request.GET.get("requested") == str(verification.request_id),
+        "verify_note": verify_note,
         "checkpoint": latest_checkpoint(),
     }
-    return render(request, "workflow/audit.html", context, status=400 if errors else 200)
+    return render(
+        request, "workflow/audit.html", context, status=status or (400 if errors else 200)
+    )
 
 
 @login_required
@@ -124,11 +135,16 @@ def audit_search(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def audit_verify(request: HttpRequest) -> HttpResponse:
-    """Verify the whole log now and keep the result; back to the page, which shows it."""
-    if _auditor_scope(request) is None:
+    """Ask for a full verification (a background job, throttled); back to the page, which
+    shows the result once the job has kept it."""
+    scope = _auditor_scope(request)
+    if scope is None:
         return _forbidden(request)
-    verification = audit.verify_and_keep()
-    return redirect(f"{reverse('audit')}?verified={verification.pk}#verify")
+    try:
+        requested = services.request_full_verification(actor=request.user)
+    except TooSoon as refusal:
+        return _search_page(request, scope, {}, {}, verify_note=refusal.message, status=429)
+    return redirect(f"{reverse('audit')}?requested={requested.pk}#verify")
 
 
 @login_required

@@ -37,8 +37,14 @@ EVENTS = {
     "password_changed": gettext_lazy("修改密码"),
     "token_issued": gettext_lazy("签发访问令牌"),
     "token_revoked": gettext_lazy("撤销访问令牌"),
+    "two_factor_enabled": gettext_lazy("启用两步验证"),
+    "two_factor_disabled": gettext_lazy("停用两步验证"),
+    "two_factor_failed": gettext_lazy("两步验证失败"),
+    "recovery_codes_generated": gettext_lazy("生成恢复码"),
+    "recovery_code_used": gettext_lazy("使用恢复码"),
     "refusals_summarised": gettext_lazy("被拒绝尝试汇总"),
     "audit_head_restored": gettext_lazy("恢复链头"),
+    "audit_verify_requested": gettext_lazy("完整校验请求"),
     "delegation_given": gettext_lazy("委托"),
     "delegation_revoked": gettext_lazy("撤销委托"),
     "workflow_loaded": gettext_lazy("发布审批流程版本"),
@@ -94,6 +100,7 @@ REFUSALS = {
     "token_not_found": gettext_lazy("访问令牌不存在。"),
     "token_already_revoked": gettext_lazy("此访问令牌已撤销。"),
     "admin_only_workflows": gettext_lazy("只有系统管理员可以发布或迁移审批流程。"),
+    "two_factor_required": gettext_lazy("您的账户必须使用两步验证，不能停用。"),
     "administrator_holds_one_role": gettext_lazy(
         "三员分立：%(user)s 已是%(held)s，不能再授予“%(role)s”。"
         "系统管理员、安全管理员、审计管理员各用一个专用账户，不兼任其他角色。"

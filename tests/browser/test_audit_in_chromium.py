@@ -141,9 +141,9 @@ def test_the_verify_button_shows_the_result_in_english(browser, live_server, peo
         page.goto(f"{live_server.url}/audit/")
         expect(page.locator("#verify")).to_contain_text("Not verified yet")
 
-        page.get_by_role("button", name="Verify now", exact=True).click()
+        page.get_by_role("button", name="Request a full verification", exact=True).click()
 
-        expect(page).to_have_url(re.compile(r"/audit/\?verified=\d+#verify$"))
+        expect(page).to_have_url(re.compile(r"/audit/\?requested=\d+#verify$"))
         expect(page.locator("#verify .ok")).to_contain_text("Verification passed")
         expect(page.locator("#verify .just-verified")).to_be_visible()
         page.locator("#verify details summary").click()

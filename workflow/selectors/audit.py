@@ -86,8 +86,8 @@ def audit_events(authority: Authority, params: dict[str, Any]) -> QuerySet[Audit
 
 
 def latest_verification() -> AuditVerification | None:
-    """The newest full verification of the log (they run in the background)."""
-    return AuditVerification.objects.order_by("-at", "-id").first()
+    """The newest verification of the log, full or incremental (they run in the background)."""
+    return AuditVerification.objects.order_by("-at", "-id").defer("state").first()
 
 
 def latest_checkpoint() -> AuditCheckpoint | None:

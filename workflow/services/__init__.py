@@ -9,7 +9,7 @@ these; nothing else writes `state`, decisions, revisions or audit events.
 
 One module a concern: accounts, actions, definitions (workflow versions), delegation,
 drafting, roles, sharing, deadlines, reminders (催办), refused attempts, sign-ins,
-passwords, tokens.
+passwords, tokens, two-factor sign-in (`workflow.services.twofactor`, called by its module name).
 """
 
 from workflow.services.accounts import change_account, create_account
@@ -31,6 +31,7 @@ from workflow.services.roles import grant_role, revoke_role
 from workflow.services.sharing import grant_text_access, revoke_text_access
 from workflow.services.signin import record_failed_sign_in, record_sign_in, record_sign_out
 from workflow.services.tokens import issue_token, revoke_token, revoke_user_tokens
+from workflow.services.verification import request_full_verification
 
 __all__ = [
     "add_signer",
@@ -51,6 +52,7 @@ __all__ = [
     "record_failed_sign_in",
     "record_sign_in",
     "record_sign_out",
+    "request_full_verification",
     "reset_password",
     "revoke_delegation",
     "revoke_role",

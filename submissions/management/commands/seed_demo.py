@@ -7,32 +7,16 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from submissions.demo_content import ENRICHMENT
+from submissions.demo_content import DEMO_USERS, ENRICHMENT
 from submissions.importer import ImportFormatError, parse_texts
 from submissions.models import Department, ProjectText
 from workflow import services
 from workflow.exceptions import WorkflowError
-from workflow.states import ADMINISTRATOR_ROLES, Administrator, Role
+from workflow.states import ADMINISTRATOR_ROLES
 
 DEPARTMENTS = {
     "org": "中共新平彝族傣族自治县委员会组织部",
     "edu": "新平县教育体育局",
-}
-
-# username -> (role, department code or None for all departments)
-DEMO_USERS: dict[str, tuple[str, str | None]] = {
-    "org_drafter": (Role.DRAFTER, "org"),
-    "org_reviewer": (Role.DEPT_REVIEWER, "org"),
-    "edu_drafter": (Role.DRAFTER, "edu"),
-    "edu_reviewer": (Role.DEPT_REVIEWER, "edu"),
-    "finance": (Role.FINANCE_REVIEWER, None),
-    "approver": (Role.APPROVER, None),
-    "auditor": (Role.AUDITOR, None),
-    # 三员分立: the three administrators, one job each (staff, so that they reach the admin;
-    # nobody in the demo is a superuser, a flag that grants nothing here).
-    "admin": (Administrator.SYSTEM, None),
-    "security_admin": (Administrator.SECURITY, None),
-    "audit_admin": (Administrator.AUDIT, None),
 }
 
 
