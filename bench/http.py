@@ -139,7 +139,7 @@ def main(args: argparse.Namespace, directory: Path) -> None:
         "approve": make_user("approver", Role.APPROVER, password=password),
     }
     concurrencies = [int(c) for c in args.concurrency.split(",")]
-    runs_needed = len(concurrencies) * args.rounds * 2
+    runs_needed = len(concurrencies) * args.rounds * 2 + 2  # and two warm-up runs
     fields = text_fields()
     drafts = ProjectText.objects.bulk_create(
         ProjectText(department=org, created_by=people["submit"], **fields)
@@ -188,8 +188,6 @@ def main(args: argparse.Namespace, directory: Path) -> None:
             for round_ in range(args.rounds):
                 order = ("floor", "real") if round_ % 2 == 0 else ("real", "floor")
                 for kind in order:
-                    if not batches:
-                        break
                     results.append(run(kind, port, batches.pop(), concurrency, tokens))
         gunicorn_rss = [rss_mb(pid) for pid in children(gunicorn.pid)]
         celery_rss = [(pid, rss_mb(pid)) for pid in worker.pids()]
