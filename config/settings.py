@@ -444,6 +444,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 OUTBOX_SWEEP_SECONDS = env_int("OUTBOX_SWEEP_SECONDS", 15)
 # An outbox row handed to the broker but not delivered after this long is handed over again.
 OUTBOX_REDISPATCH_SECONDS = env_int("OUTBOX_REDISPATCH_SECONDS", 60)
+# The most outbox rows one delivery task turns into notifications in one transaction: the
+# rows it was handed, topped up with the oldest others undelivered, so that a burst of
+# actions (one small task each) drains in a few transactions rather than one per row.
+OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 100)
 DEADLINE_SWEEP_SECONDS = env_int("DEADLINE_SWEEP_SECONDS", 300)
 # Beat's seal of the audit log: the backstop. Each change is sealed AUDIT_SEAL_DELAY_SECONDS
 # after its commit (one seal per process and delay, however many changes), so that an event is

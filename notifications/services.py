@@ -38,25 +38,30 @@ def relay_committed(sender: Any, ids: list[int], **kwargs: Any) -> None:
 
 
 def relay(outbox_ids: list[int]) -> int:
-    """Hand outbox rows to the broker; return how many it took.
+    """Hand outbox rows to the broker, in batches of OUTBOX_BATCH_SIZE; return how many it took.
 
     A broker that is down refuses quickly; the rows stay undispatched for the sweep.
     """
-    from notifications.tasks import deliver
+    from notifications.tasks import deliver_batch
 
+    # In-process (no Redis) each row is delivered on its own, right here, as before: one
+    # row's failure must not undo the others', and a request never delivers rows not its own.
+    in_process = bool(deliver_batch.app.conf.task_always_eager)
+    size = 1 if in_process else settings.OUTBOX_BATCH_SIZE
     handed = []
-    for outbox_id in outbox_ids:
+    for start in range(0, len(outbox_ids), size):
+        batch = list(outbox_ids[start : start + size])
         try:
-            deliver.apply_async((outbox_id,), retry=False)
+            deliver_batch.apply_async((batch,), {"fill": not in_process}, retry=False)
         except BROKER_ERRORS:
-            log.warning("outbox %s: broker unavailable, left for the sweep", outbox_id)
+            log.warning("outbox %s: broker unavailable, left for the sweep", batch)
             break
         except Exception:
-            # In-process (no Redis) the task runs right here: one failure must not keep the
-            # others from being delivered. The row stays undelivered for the sweep.
-            log.exception("outbox %s: delivery failed, left for the sweep", outbox_id)
+            # In-process the task runs right here: one failure must not keep the others from
+            # being delivered. The row stays undelivered for the sweep.
+            log.exception("outbox %s: delivery failed, left for the sweep", batch)
             continue
-        handed.append(outbox_id)
+        handed.extend(batch)
     if handed:
         OutboxMessage.objects.filter(pk__in=handed, delivered_at__isnull=True).update(
             dispatched_at=timezone.now(), dispatch_count=F("dispatch_count") + 1
@@ -137,54 +142,143 @@ ASKING_TO_ACT = frozenset({NoticeGroup.WAITING, NoticeGroup.CHASING, NoticeGroup
 
 
 def deliver(outbox_id: int) -> Notification | None:
-    """Turn one outbox row into its in-app notification, exactly once. Whether it shows in
-    the app and goes by e-mail is the recipient's preference for its kind, at delivery."""
+    """Turn one outbox row into its in-app notification, exactly once (None: unknown, or
+    delivered already). The one-row case of `deliver_batch`, without taking other rows."""
+    delivered = deliver_batch([outbox_id], fill=False)
+    return delivered[0] if delivered else None
+
+
+def deliver_batch(outbox_ids: Iterable[int], *, fill: bool = True) -> list[Notification]:
+    """`deliver_together`; should that fail for a batch of several rows, each row it was
+    handed is delivered on its own, so that one row that cannot be delivered (logged, left
+    for the sweep) never holds up the others."""
+    wanted = sorted(set(outbox_ids))
+    if len(wanted) <= 1 and not fill:
+        return deliver_together(wanted, fill=False)
+    try:
+        return deliver_together(wanted, fill=fill)
+    except Exception:
+        log.exception("outbox batch %s: delivery failed, delivering its rows one by one", wanted)
+    delivered = []
+    for outbox_id in wanted:
+        try:
+            delivered += deliver_together([outbox_id], fill=False)
+        except Exception:
+            log.exception("outbox %s: delivery failed, left for the sweep", outbox_id)
+    return delivered
+
+
+def deliver_together(outbox_ids: Iterable[int], *, fill: bool = True) -> list[Notification]:
+    """Turn outbox rows into their in-app notifications, each exactly once, in one transaction;
+    return the notifications made. Whether one shows in the app and goes by e-mail is its
+    recipient's preference for its kind, at delivery.
+
+    With `fill`, the batch is topped up to OUTBOX_BATCH_SIZE with the oldest other undelivered
+    rows: a burst of actions queues one small task each, and the first tasks to run deliver
+    the rows of those behind them, which then find nothing left to do.
+
+    Rows locked by another delivery are skipped, never waited for: that delivery makes their
+    notifications, or, if it fails, the sweep hands them over again. A row delivered already
+    (a redelivered task, a batch that overlaps another) notifies nobody again.
+    """
+    wanted = sorted(set(outbox_ids))
     with transaction.atomic():
-        message = (
-            OutboxMessage.objects.select_for_update(of=("self",))
-            .select_related("actor", "recipient", "on_behalf_of")
-            .filter(pk=outbox_id)
-            .first()
-        )
-        if message is None or message.delivered_at is not None:
-            return None  # unknown, or a redelivered task: delivered already
-        preference = preference_of(message.recipient)
-        group = group_of(message.kind, message.stage)
-        # Delivered late (the broker was down), a request to act that the recipient has
-        # acted on meanwhile is done with already: read, and not e-mailed.
-        done = group in ASKING_TO_ACT and _acted_since(
-            message.recipient_id, message.text_id, message.created_at
-        )
-        wants_email = bool(preference.wants_email(group) and message.recipient.email) and not done
-        in_app = preference.wants_in_app(group)
-        notification = Notification.objects.create(
-            outbox=message,
-            in_app=in_app,
-            # Not shown in the app, or done with: never waiting to be read.
-            read_at=timezone.now() if done or not in_app else None,
-            email_pending=wants_email,
-            recipient_id=message.recipient_id,
-            kind=message.kind,
-            stage=message.stage,
-            text_id=message.text_id,
-            actor_name=message.actor.get_username() if message.actor else "",
-            on_behalf_of_name=(message.on_behalf_of.get_username() if message.on_behalf_of else ""),
-            comment=message.comment,
-        )
-        message.delivered_at = timezone.now()
-        message.save(update_fields=["delivered_at"])
-    if wants_email and preference.email_mode == EmailMode.IMMEDIATE:
-        send_email(notification.pk)
-    return notification
+        messages_ = _lock_undelivered(Q(pk__in=wanted), len(wanted)) if wanted else []
+        room = settings.OUTBOX_BATCH_SIZE - len(messages_)
+        if fill and room > 0:
+            messages_ += _lock_undelivered(~Q(pk__in=wanted), room)
+        if not messages_:
+            return []
+        now = timezone.now()
+        preferences = preferences_of({m.recipient_id for m in messages_})
+        acted = _acted_on(messages_)
+        notifications = []
+        for message in messages_:
+            preference = preferences[message.recipient_id]
+            group = group_of(message.kind, message.stage)
+            # Delivered late (the broker was down), a request to act that the recipient has
+            # acted on meanwhile is done with already: read, and not e-mailed.
+            done = message.pk in acted
+            wants_email = (
+                bool(preference.wants_email(group) and message.recipient.email) and not done
+            )
+            in_app = preference.wants_in_app(group)
+            notifications.append(
+                Notification(
+                    outbox=message,
+                    in_app=in_app,
+                    # Not shown in the app, or done with: never waiting to be read.
+                    read_at=now if done or not in_app else None,
+                    email_pending=wants_email,
+                    recipient_id=message.recipient_id,
+                    kind=message.kind,
+                    stage=message.stage,
+                    text_id=message.text_id,
+                    actor_name=message.actor.get_username() if message.actor else "",
+                    on_behalf_of_name=(
+                        message.on_behalf_of.get_username() if message.on_behalf_of else ""
+                    ),
+                    comment=message.comment,
+                )
+            )
+        # On PostgreSQL and SQLite bulk_create sets the new rows' ids (RETURNING).
+        notifications = Notification.objects.bulk_create(notifications)
+        OutboxMessage.objects.filter(pk__in=[m.pk for m in messages_]).update(delivered_at=now)
+    for notification in notifications:
+        if notification.email_pending and (
+            preferences[notification.recipient_id].email_mode == EmailMode.IMMEDIATE
+        ):
+            send_email(notification.pk)
+    return notifications
 
 
-def _acted_since(user_id: int, text_id: int, since) -> bool:
-    """Did the user decide on the text (for themselves or for someone) since `since`?"""
-    return (
-        Decision.objects.filter(text_id=text_id, decided_at__gte=since)
-        .filter(Q(actor_id=user_id) | Q(on_behalf_of_id=user_id))
-        .exists()
+def _lock_undelivered(which: Q, limit: int) -> list[OutboxMessage]:
+    return list(
+        OutboxMessage.objects.select_for_update(of=("self",), skip_locked=True)
+        .select_related("actor", "recipient", "on_behalf_of")
+        .filter(which, delivered_at__isnull=True)
+        .order_by("pk")[:limit]
     )
+
+
+def preferences_of(user_ids: Iterable[int]) -> dict[int, Preference]:
+    """Each user's preference, made with the defaults for those who have none yet."""
+    ids = set(user_ids)
+    found = {p.user_id: p for p in Preference.objects.filter(user_id__in=ids)}
+    missing = ids - found.keys()
+    if missing:
+        # Another delivery may make the same one meanwhile: theirs is as good as ours.
+        Preference.objects.bulk_create(
+            [Preference(user_id=uid) for uid in missing], ignore_conflicts=True
+        )
+        found.update((p.user_id, p) for p in Preference.objects.filter(user_id__in=missing))
+    return found
+
+
+def _acted_on(messages_: list[OutboxMessage]) -> set[int]:
+    """The outbox rows asking their recipient to act whose recipient has decided on the text
+    (for themselves or for someone) since the row was written. One query for the batch."""
+    asking = [m for m in messages_ if group_of(m.kind, m.stage) in ASKING_TO_ACT]
+    if not asking:
+        return set()
+    people = {m.recipient_id for m in asking}
+    decided: dict[int, list[tuple[set[int], Any]]] = {}
+    for text_id, actor_id, on_behalf_of_id, at in (
+        Decision.objects.filter(
+            text_id__in={m.text_id for m in asking},
+            decided_at__gte=min(m.created_at for m in asking),
+        )
+        .filter(Q(actor_id__in=people) | Q(on_behalf_of_id__in=people))
+        .values_list("text_id", "actor_id", "on_behalf_of_id", "decided_at")
+    ):
+        decided.setdefault(text_id, []).append(({actor_id, on_behalf_of_id}, at))
+    return {
+        m.pk
+        for m in asking
+        if any(
+            m.recipient_id in who and at >= m.created_at for who, at in decided.get(m.text_id, ())
+        )
+    }
 
 
 def send_email(notification_id: int) -> bool:

@@ -12,7 +12,13 @@ from workflow.leases import exclusive
 
 @shared_task(name="notifications.tasks.deliver")
 def deliver(outbox_id: int) -> bool:
+    # Kept for tasks queued before batches (deliver_batch); the relay no longer sends it.
     return services.deliver(outbox_id) is not None
+
+
+@shared_task(name="notifications.tasks.deliver_batch")
+def deliver_batch(outbox_ids: list[int], fill: bool = False) -> int:
+    return len(services.deliver_batch(outbox_ids, fill=fill))
 
 
 @shared_task(name="notifications.tasks.sweep_outbox")

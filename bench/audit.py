@@ -1,0 +1,219 @@
+"""Benchmark: `verify_audit` on a log of millions of events, and finding one tampered event.
+
+Not a test: run on demand, PostgreSQL only, on a throwaway database created and dropped by
+the run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/budget_workflow \\
+        .venv/bin/python bench/audit.py [--events 5000000] [--stream-length 12]
+
+Generation: chains of realistic length (a text's life: created, edited, submitted, decided,
+returned and resubmitted...), each event made by the product's own append (`audit._append`
+on a head row held in memory: whatever the chain's format becomes, the bench writes it) and
+written with COPY in batches, heads last. It first times 100,000 events and prints the
+projected time for the rest. Then a checkpoint is sealed (as the hourly job would have), and
+`manage.py verify_audit` runs as a command of its own (its parallelism included) on the
+intact log; then one event in the middle has its comment altered behind the database's back
+(its append-only trigger disabled for that one UPDATE, as the database's owner could) and
+`verify_audit` runs again: it must fail naming that event.
+
+Prints events/s for generation and verification, and the seconds to find the tampered event.
+"""
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# The checkpoint file outside the database: this run's own, named before Django reads it.
+CHECKPOINTS = Path(tempfile.mkdtemp(prefix="bench-audit-"))
+os.environ["AUDIT_CHECKPOINT_FILE"] = str(CHECKPOINTS / "checkpoints.log")
+
+from common import ROOT, require_postgresql, throwaway_database  # noqa: E402
+
+BATCH = 20_000
+# A text's life, as the log records it; a stream is cut at a random length around the mean.
+LIFE = [
+    ("create", "", "draft"),
+    ("update", "draft", "draft"),
+    ("update", "draft", "draft"),
+    ("submit", "draft", "dept_review"),
+    ("dept_approve", "dept_review", "finance_review"),
+    ("return", "finance_review", "returned"),
+    ("update", "returned", "returned"),
+    ("submit", "returned", "dept_review"),
+    ("dept_approve", "dept_review", "finance_review"),
+    ("finance_approve", "finance_review", "approval"),
+    ("approve", "approval", "approved"),
+    ("export", "approved", "approved"),
+]
+COMMENT = "资金测算依据不足，请补充说明项目实施内容中的培训人次与单价。"
+
+
+def generate(total: int, mean_length: int, first_stream: int = 0) -> tuple[int, float]:
+    """Append `total` events in chains of about `mean_length`; return (streams, seconds)."""
+    from django.db import connection
+
+    from workflow import audit
+    from workflow.models import AuditChain, AuditEvent
+
+    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    chain_fields = AuditChain._meta.concrete_fields
+    chain_columns = ", ".join(connection.ops.quote_name(f.column) for f in chain_fields)
+    rng = random.Random(12)
+    pending: list[AuditEvent] = []
+    heads: list[AuditChain] = []
+    real_save = AuditEvent.save
+
+    def collect(self: AuditEvent, *args, **kwargs) -> None:
+        pending.append(self)
+
+    def flush() -> None:
+        with connection.cursor() as cursor:
+            copy_sql = f"COPY {AuditEvent._meta.db_table} ({columns}) FROM STDIN"
+            with cursor.cursor.copy(copy_sql) as copy:
+                for event in pending:
+                    copy.write_row(
+                        [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
+                    )
+        pending.clear()
+
+    started = time.perf_counter()
+    made = 0
+    stream_number = first_stream
+    AuditEvent.save = collect
+    try:
+        while made < total:
+            stream_number += 1
+            length = min(total - made, max(1, int(rng.expovariate(1 / mean_length))))
+            chain = AuditChain(
+                stream=f"text:{stream_number}", length=0, head_hash=audit.GENESIS_HASH
+            )
+            for n in range(length):
+                action, before, after = LIFE[n % len(LIFE)]
+                audit._append(
+                    chain,
+                    actor_id=None,
+                    actor_name=f"user{rng.randrange(5000)}",
+                    action=action,
+                    outcome="ok",
+                    text_id=None,
+                    department=f"d{stream_number % 300:03d}",
+                    from_state=before,
+                    to_state=after,
+                    revision=1 + n // 8,
+                    comment=COMMENT if action == "return" else "",
+                    changes={"amount": ["1751800.00", f"{1751800 + n}.00"]}
+                    if action == "update"
+                    else {},
+                    detail={},
+                )
+            heads.append(chain)
+            made += length
+            if len(pending) >= BATCH:
+                flush()
+        if pending:
+            flush()
+    finally:
+        AuditEvent.save = real_save
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(
+            f"COPY {AuditChain._meta.db_table} ({chain_columns}) FROM STDIN"
+        ) as copy:
+            for chain in heads:
+                copy.write_row(
+                    [
+                        f.get_db_prep_save(getattr(chain, f.attname), connection)
+                        for f in chain_fields
+                    ]
+                )
+        cursor.execute(f"ANALYZE {AuditEvent._meta.db_table}")
+    return len(heads), time.perf_counter() - started
+
+
+def verify_command(env: dict[str, str]) -> tuple[float, int, str]:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "manage.py", "verify_audit"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return time.perf_counter() - started, done.returncode, (done.stdout + done.stderr).strip()
+
+
+def main(args: argparse.Namespace) -> None:
+    from common import database_url
+    from django.db import connection
+
+    from workflow import audit
+    from workflow.models import AuditEvent
+
+    require_postgresql("bench/audit.py")
+    sample = min(100_000, args.events)
+    streams, took = generate(sample, args.stream_length)
+    print(
+        f"generated {sample:,} events in {took:.1f} s ({sample / took:,.0f} events/s); "
+        f"the rest projected at {(args.events - sample) / (sample / took):.0f} s",
+        flush=True,
+    )
+    if args.events > sample:
+        more, took_more = generate(args.events - sample, args.stream_length, first_stream=streams)
+        streams += more
+        took += took_more
+    total = AuditEvent.objects.count()
+    audit.seal()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+
+    intact_seconds, intact_status, intact_output = verify_command(env)
+
+    target = AuditEvent.objects.order_by("pk").values_list("pk", flat=True)[total // 2]
+    table = AuditEvent._meta.db_table
+    with connection.cursor() as cursor:
+        # As the database's owner could: the append-only triggers off for one UPDATE.
+        cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        altered = f"UPDATE {table} SET comment = comment || '（已改）' WHERE id = %s"  # noqa: S608
+        cursor.execute(altered, [target])
+        cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+    tampered_seconds, tampered_status, tampered_output = verify_command(env)
+    named = f"#{target}" in tampered_output or f" {target}" in tampered_output
+
+    print(
+        f"\npostgresql, {total:,} events in {streams:,} streams "
+        f"(mean length {total / streams:.1f})\n"
+    )
+    print("| what | value |")
+    print("| --- | ---: |")
+    print(f"| generation (Python hashes, COPY) | {took:.0f} s, {total / took:,.0f} events/s |")
+    print(f"| `verify_audit`, intact log: exit status | {intact_status} |")
+    print(
+        f"| `verify_audit`, intact log | {intact_seconds:.1f} s, "
+        f"{total / intact_seconds:,.0f} events/s |"
+    )
+    print(f"| `verify_audit`, one event altered: exit status | {tampered_status} |")
+    print(f"| `verify_audit`, one event altered: found in | {tampered_seconds:.1f} s |")
+    print(f"| the altered event (#{target}) named | {'yes' if named else 'NO'} |")
+    print(f"\nintact: {intact_output[-300:]}\naltered: {tampered_output[-300:]}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=5_000_000)
+    parser.add_argument("--stream-length", type=int, default=12, help="mean events per stream")
+    arguments = parser.parse_args()
+    try:
+        with throwaway_database():
+            main(arguments)
+    finally:
+        shutil.rmtree(CHECKPOINTS, ignore_errors=True)

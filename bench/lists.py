@@ -1,0 +1,374 @@
+"""Benchmark: the first page of the text list, the inbox and the audit search for each role,
+at 1,000 and 100,000 texts, against the same query written by hand with the best index.
+
+Not a test: run on demand, PostgreSQL only, on a throwaway database created and dropped by
+the run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/budget_workflow \\
+        .venv/bin/python bench/lists.py [--texts 1000,100000] [--repeat 30]
+
+Data, realistic for every role: 20 departments; for each, one text in each state (draft,
+waiting for the department, finance, approval, approved, returned, rejected) made through the
+product's services (revisions, decisions, routes, stage visits, audit events: whatever the
+services keep, this bench gets). Each of these templates is then copied in SQL
+(INSERT ... SELECT over generate_series) with every row that refers to it, in every table
+that has a foreign key to the text (rows keyed on a revision follow its copy by number; an
+audit event's stream is renamed for its copy), so that the shares hold at any size: 20%
+draft, 10% waiting for each review stage except 5% for approval, 45% approved, 5% returned,
+5% rejected. Copies carry their template's hashes: the log is not meant to verify here
+(bench/audit.py measures that).
+
+Timed in this process through the API (DRF's test client; no HTTP): each request `--repeat`
+times, median and p99; the hand-written query likewise, on indexes the bench adds for it; then
+EXPLAIN of the request's slowest statement, its plan's scan nodes.
+"""
+
+import argparse
+import time
+
+from common import median, percentile, require_postgresql, throwaway_database
+
+DEPARTMENTS = 20
+SHARES = {
+    "draft": 0.20,
+    "dept_review": 0.10,
+    "finance_review": 0.10,
+    "approval": 0.05,
+    "approved": 0.45,
+    "returned": 0.05,
+    "rejected": 0.05,
+}
+PATHS = {
+    "draft": [],
+    "dept_review": ["submit"],
+    "finance_review": ["submit", "dept_approve"],
+    "approval": ["submit", "dept_approve", "finance_approve"],
+    "approved": ["submit", "dept_approve", "finance_approve", "approve"],
+    "returned": ["submit", "dept_approve", "return"],
+    "rejected": ["submit", "dept_approve", "finance_approve", "reject"],
+}
+HAND_INDEXES = [
+    "CREATE INDEX IF NOT EXISTS bench_text_dept ON submissions_projecttext "
+    "(department_id, updated_at DESC, id DESC)",
+    "CREATE INDEX IF NOT EXISTS bench_text_state ON submissions_projecttext "
+    "(state, updated_at DESC, id DESC)",
+    "CREATE INDEX IF NOT EXISTS bench_text_dept_state ON submissions_projecttext "
+    "(department_id, state, updated_at DESC, id DESC)",
+    "CREATE INDEX IF NOT EXISTS bench_text_all ON submissions_projecttext "
+    "(updated_at DESC, id DESC)",
+]
+PAGE = "ORDER BY updated_at DESC, id DESC LIMIT 50"
+
+
+def make_cast():
+    from tests.factories import DepartmentFactory, make_user
+    from workflow.states import Role
+
+    departments = [
+        DepartmentFactory(code=f"d{n:02d}", name=f"新平县第{n}部门") for n in range(DEPARTMENTS)
+    ]
+    people = {
+        "drafters": [make_user(f"drafter{n}", Role.DRAFTER, d) for n, d in enumerate(departments)],
+        "reviewers": [
+            make_user(f"reviewer{n}", Role.DEPT_REVIEWER, d) for n, d in enumerate(departments)
+        ],
+        "finance": make_user("finance", Role.FINANCE_REVIEWER),
+        "approver": make_user("approver", Role.APPROVER),
+        "auditor": make_user("auditor", Role.AUDITOR),
+    }
+    return departments, people
+
+
+def make_templates(departments, people) -> dict[int, str]:
+    """One text per department and state, through the services; {text id: state}."""
+    from tests.factories import act, make_text
+
+    actor_of = {
+        "submit": lambda n: people["drafters"][n],
+        "dept_approve": lambda n: people["reviewers"][n],
+        "finance_approve": lambda n: people["finance"],
+        "approve": lambda n: people["approver"],
+    }
+    templates = {}
+    for n, department in enumerate(departments):
+        for state, path in PATHS.items():
+            text = make_text(people["drafters"][n], department)
+            for step, action in enumerate(path):
+                if action in ("return", "reject"):
+                    previous = path[step - 1]
+                    stage_actor = {"dept_approve": "finance_approve", "finance_approve": "approve"}
+                    who = actor_of[stage_actor[previous]](n)
+                    act(who, text, action, comment="资金测算依据不足，请补充说明。")
+                else:
+                    act(actor_of[action](n), text, action)
+            templates[text.pk] = state
+    return templates
+
+
+def copy_texts(templates: dict[int, str], total: int, have: dict[str, int]) -> list[str]:
+    """Copy each template with its rows until about `total` texts in all, in the shares;
+    `have` counts the texts per template so far (updated). Return the tables not copied."""
+    from django.apps import apps
+    from django.db import connection
+
+    from submissions.models import ProjectText, Revision
+    from workflow.models import AuditChain, AuditEvent
+
+    skipped = set()
+    per_state = {s: [t for t, st in templates.items() if st == s] for s in SHARES}
+    with connection.cursor() as cursor:
+        for state, share in SHARES.items():
+            ids = per_state[state]
+            copies = max(0, int(total * share / len(ids) + 0.5) - have[state])
+            have[state] += copies
+            for template in ids:
+                if copies:
+                    skipped |= _copy_one(cursor, template, copies, apps, ProjectText, Revision)
+        cursor.execute("SELECT max(length) FROM workflow_audit_chain")
+        # New streams' heads: every copied stream ends where its template's does.
+        cursor.execute(
+            f"INSERT INTO {AuditChain._meta.db_table} (stream, length, head_hash) "  # noqa: S608
+            f"SELECT e.stream, max(e.seq), (array_agg(e.hash ORDER BY e.seq DESC))[1] "
+            f"FROM {AuditEvent._meta.db_table} e WHERE e.stream LIKE 'text:%%' "
+            f"GROUP BY e.stream ON CONFLICT (stream) DO NOTHING"
+        )
+        cursor.execute("ANALYZE")
+    return sorted(skipped)
+
+
+def _copy_one(cursor, template: int, copies: int, apps, ProjectText, Revision) -> set[str]:
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    fields = [f for f in ProjectText._meta.concrete_fields if not f.primary_key]
+    columns = [f.column for f in fields]
+    spread = {
+        # Copies spread back in time, a minute apart, so that pages have an order.
+        "updated_at": "t.updated_at - g * interval '1 minute'",
+        "created_at": "t.created_at - g * interval '1 minute'",
+    }
+    select = ", ".join(spread.get(c, f"t.{quote(c)}") for c in columns)
+    cursor.execute(
+        f"INSERT INTO {ProjectText._meta.db_table} ({', '.join(map(quote, columns))}) "  # noqa: S608
+        f"SELECT {select} FROM {ProjectText._meta.db_table} t, generate_series(1, %s) g "
+        f"WHERE t.id = %s RETURNING id",
+        [copies, template],
+    )
+    new_ids = [row[0] for row in cursor.fetchall()]
+    cursor.execute("DROP TABLE IF EXISTS bench_map")
+    cursor.execute("CREATE TEMP TABLE bench_map (new_id bigint)")
+    cursor.execute(
+        "INSERT INTO bench_map SELECT unnest(%s::bigint[])",
+        [new_ids],
+    )
+    skipped = set()
+    dependents = [
+        m
+        for m in apps.get_models()
+        if m is not ProjectText
+        and any(f.is_relation and f.related_model is ProjectText for f in m._meta.concrete_fields)
+    ]
+    # Revisions first: rows keyed on a revision find its copy by (text, number).
+    dependents.sort(key=lambda m: m is not Revision)
+    for model in dependents:
+        relations = [f for f in model._meta.concrete_fields if f.is_relation and f.related_model]
+        others = {f.related_model for f in relations if f.related_model is not ProjectText} & set(
+            dependents
+        )
+        if others - {Revision}:
+            skipped.add(model._meta.db_table)
+            continue
+        table = model._meta.db_table
+        out, into, joins = [], [], ""
+        for f in model._meta.concrete_fields:
+            if f.primary_key and not f.is_relation:
+                continue  # a serial id; a one-to-one key on the text is copied, mapped
+            into.append(quote(f.column))
+            if f.is_relation and f.related_model is ProjectText:
+                out.append("m.new_id")
+            elif f.is_relation and f.related_model is Revision:
+                joins = (
+                    f" JOIN submissions_revision r0 ON r0.id = x.{quote(f.column)}"
+                    " JOIN submissions_revision r1 ON r1.text_id = m.new_id"
+                    " AND r1.number = r0.number"
+                )
+                out.append("r1.id")
+            elif table == "workflow_audit_event" and f.column == "stream":
+                out.append("'text:' || m.new_id")
+            else:
+                out.append(f"x.{quote(f.column)}")
+        text_column = next(f.column for f in relations if f.related_model is ProjectText)
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(into)}) SELECT {', '.join(out)} "  # noqa: S608
+            f"FROM {table} x CROSS JOIN bench_map m{joins} WHERE x.{quote(text_column)} = %s",
+            [template],
+        )
+    return skipped
+
+
+def timed(fn, repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+# The tables that grow with the data: how the plan reads these is what matters.
+BIG = (
+    "submissions_projecttext",
+    "workflow_decision",
+    "workflow_audit_event",
+    "submissions_revision",
+)
+
+
+def scans(sql: str) -> str:
+    """How a statement's plan reads the big tables ("Index Scan(table)", "Seq Scan(table)"),
+    and how many sequential scans of other (small) tables it makes."""
+    import json
+
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    found = []
+
+    def walk(node) -> None:
+        if "Relation Name" in node:
+            found.append(f"{node['Node Type']}({node['Relation Name']})")
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan[0]["Plan"])
+    big = [node for node in dict.fromkeys(found) if node.split("(")[1].rstrip(")") in BIG]
+    small = sum(1 for node in found if node.startswith("Seq Scan") and node not in big)
+    return ", ".join(big + ([f"+{small} seq scans of small tables"] if small else [])) or "-"
+
+
+def measure(people, departments, repeat: int) -> list[tuple]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    dept = departments[0].pk
+    roles = {
+        "drafter": (people["drafters"][0], f"department_id = {dept}",
+                    f"department_id = {dept} AND state IN ('draft', 'returned')"),
+        "dept_reviewer": (people["reviewers"][0], f"department_id = {dept}",
+                          f"department_id = {dept} AND state = 'dept_review'"),
+        "finance_reviewer": (people["finance"],
+                             "state IN ('finance_review', 'approval', 'approved')",
+                             "state = 'finance_review'"),
+        "approver": (people["approver"], "state IN ('approval', 'approved')",
+                     "state = 'approval'"),
+        "auditor": (people["auditor"], "TRUE", None),
+    }  # fmt: skip
+    rows = []
+    for role, (user, visible, waiting) in roles.items():
+        client = APIClient()
+        client.force_authenticate(user)
+        checks = [
+            ("text list", "/api/v1/texts/?page_size=50", visible),
+            ("inbox", "/api/v1/texts/inbox/?page_size=50", waiting),
+        ]
+        if role == "auditor":
+            checks.append(
+                (
+                    "audit search (actor)",
+                    f"/api/v1/audit/events/?actor={people['drafters'][0].username}&page_size=50",
+                    None,
+                )
+            )
+        for what, path, where in checks:
+
+            def get(path=path, client=client) -> None:
+                response = client.get(path)
+                assert response.status_code == 200, (path, response.status_code)
+
+            get()
+            real = timed(get, repeat)
+            with CaptureQueriesContext(connection) as queries:
+                get()
+            slowest = max(queries.captured_queries, key=lambda q: float(q["time"]))
+            plan = (
+                scans(slowest["sql"])
+                if slowest["sql"].lstrip().upper().startswith("SELECT")
+                else "-"
+            )
+            if where is not None:
+                hand_sql = f"SELECT * FROM submissions_projecttext WHERE {where} {PAGE}"  # noqa: S608
+            elif what.startswith("audit"):
+                actor = people["drafters"][0].pk
+                hand_sql = (
+                    f"SELECT * FROM workflow_audit_event WHERE actor_id = {actor} "  # noqa: S608
+                    "ORDER BY at DESC, id DESC LIMIT 50"
+                )
+            else:
+                hand_sql = None
+            if hand_sql:
+
+                def hand(sql=hand_sql) -> None:
+                    with connection.cursor() as cursor:
+                        cursor.execute(sql)
+                        cursor.fetchall()
+
+                hand()
+                by_hand = timed(hand, repeat)
+                ratio = f"{median(real) / median(by_hand):.1f}×"
+                hand_text = f"{median(by_hand):.1f} / {percentile(by_hand, 0.99):.1f}"
+            else:
+                ratio, hand_text = "–", "–"
+            rows.append(
+                (role, what, median(real), percentile(real, 0.99), hand_text, ratio,
+                 len(queries.captured_queries), plan)
+            )  # fmt: skip
+    return rows
+
+
+def main(args: argparse.Namespace) -> None:
+    from django.db import connection
+
+    from submissions.models import ProjectText
+    from workflow.models import AuditEvent
+
+    require_postgresql("bench/lists.py")
+    departments, people = make_cast()
+    started = time.perf_counter()
+    templates = make_templates(departments, people)
+    made = time.perf_counter() - started
+    print(f"{len(templates)} templates through the services in {made:.1f} s", flush=True)
+    have = dict.fromkeys(SHARES, 1)
+    with connection.cursor() as cursor:
+        for statement in HAND_INDEXES:
+            cursor.execute(statement)
+    for size in sorted(int(s) for s in args.texts.split(",")):
+        started = time.perf_counter()
+        skipped = copy_texts(templates, size, have)
+        took = time.perf_counter() - started
+        texts, events = ProjectText.objects.count(), AuditEvent.objects.count()
+        print(
+            f"\npostgresql, {texts:,} texts, {events:,} audit events (copied in {took:.0f} s; "
+            f"not copied: {', '.join(skipped) or 'nothing'}); {args.repeat} requests each\n"
+        )
+        print("| role | what | median ms | p99 ms | by hand median / p99 ms | real / hand "
+              "| statements | slowest statement's scans |")  # fmt: skip
+        print("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |")
+        for role, what, med, p99, hand, ratio, count, plan in measure(
+            people, departments, args.repeat
+        ):
+            print(
+                f"| {role} | {what} | {med:.1f} | {p99:.1f} | {hand} | {ratio} | {count} | {plan} |"
+            )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--texts", default="1000,100000", help="sizes, comma-separated, growing")
+    parser.add_argument("--repeat", type=int, default=30)
+    arguments = parser.parse_args()
+    with throwaway_database():
+        main(arguments)
