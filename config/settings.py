@@ -449,8 +449,9 @@ OUTBOX_REDISPATCH_SECONDS = env_int("OUTBOX_REDISPATCH_SECONDS", 60)
 # actions (one small task each) drains in a few transactions rather than one per row.
 OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 100)
 DEADLINE_SWEEP_SECONDS = env_int("DEADLINE_SWEEP_SECONDS", 300)
-# Beat's seal of the audit log: the backstop. Each change is sealed AUDIT_SEAL_DELAY_SECONDS
-# after its commit (one seal per process and delay, however many changes), so that an event is
+# Beat's seal of the audit log: the backstop. Each change is sealed at once after its commit,
+# or when its process's AUDIT_SEAL_DELAY_SECONDS window ends (one seal per process and window,
+# however many changes), so that an event is
 # covered by a seal, in the database and outside it, within seconds; 0 turns that off. Without
 # a worker (no REDIS_URL) only `run_sweeps` seals.
 CHECKPOINT_SECONDS = env_int("CHECKPOINT_SECONDS", 600)

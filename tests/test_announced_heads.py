@@ -258,7 +258,7 @@ def celery_worker_env() -> dict[str, str]:
 def worker(celery_worker, settings, monkeypatch):
     settings.AUDIT_SEAL_DELAY_SECONDS = 1
     settings.AUDIT_CHECKPOINT_FILE = celery_worker.checkpoint_file
-    monkeypatch.setattr(audit, "_seal_due_at", 0.0)
+    monkeypatch.setattr(audit, "_seal_sent_at", 0.0)
     return celery_worker
 
 

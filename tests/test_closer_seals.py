@@ -8,6 +8,7 @@ minute) is in tests/test_closer_seals_live.py."""
 
 import json
 import socket
+from collections.abc import Callable
 
 import pytest
 from django.core.management import call_command
@@ -36,10 +37,24 @@ def enqueued(settings, monkeypatch) -> list[dict]:
     """As with a worker (not eager): every seal enqueued, by its options."""
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.AUDIT_SEAL_DELAY_SECONDS = 3
-    monkeypatch.setattr(audit, "_seal_due_at", 0.0)
+    monkeypatch.setattr(audit, "_seal_sent_at", 0.0)
+    monkeypatch.setattr(audit, "_seal_timer", None)
     calls: list[dict] = []
     monkeypatch.setattr(tasks.seal_audit_log, "apply_async", lambda **kw: calls.append(kw))
     return calls
+
+
+@pytest.fixture
+def timers(monkeypatch) -> list[tuple[float, Callable[[], None]]]:
+    """The window-end timers a process starts, by their wait, to be fired by the test."""
+    started: list[tuple[float, Callable[[], None]]] = []
+
+    def start(wait: float, callback: Callable[[], None]) -> str:
+        started.append((wait, callback))
+        return "timer"
+
+    monkeypatch.setattr(audit, "_start_timer", start)
+    return started
 
 
 def stream_of(text) -> list[AuditEvent]:
@@ -54,32 +69,49 @@ def file_lines(settings) -> list[dict]:
 # --- Asking for a seal ------------------------------------------------------------------------
 
 
-def test_a_change_asks_for_one_seal_a_few_seconds_after_its_commit(
-    cast, enqueued, django_capture_on_commit_callbacks
+def test_a_change_asks_for_a_seal_as_soon_as_it_commits(
+    cast, enqueued, timers, django_capture_on_commit_callbacks
+):
+    text = cast.text()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        act(cast.org_drafter, text, "submit")
+
+    # Never a countdown: a worker would hold the task unacknowledged until it was due.
+    assert enqueued == [{"retry": False}]
+    assert timers == []
+
+
+def test_changes_within_the_window_are_sealed_by_one_more_seal_when_it_ends(
+    cast, enqueued, timers, django_capture_on_commit_callbacks
 ):
     text = cast.text()
     with django_capture_on_commit_callbacks(execute=True):
         act(cast.org_drafter, text, "submit")
         act(cast.org_reviewer, text, "return", comment="请补充")
+        act(cast.org_drafter, text, "submit")
+    assert len(enqueued) == 1
+    assert [round(wait) for wait, _callback in timers] == [3]
 
-    assert enqueued == [{"countdown": 3, "retry": False}]
+    timers[0][1]()
+
+    assert enqueued == [{"retry": False}] * 2
 
 
-def test_changes_while_a_seal_is_pending_are_sealed_by_it(
-    cast, enqueued, django_capture_on_commit_callbacks, monkeypatch
+def test_a_change_after_the_window_asks_again_at_once(
+    cast, enqueued, timers, django_capture_on_commit_callbacks, monkeypatch
 ):
     text = cast.text()
     with django_capture_on_commit_callbacks(execute=True):
         act(cast.org_drafter, text, "submit")
-    with django_capture_on_commit_callbacks(execute=True):
-        act(cast.org_reviewer, text, "return", comment="请补充")
     assert len(enqueued) == 1
 
-    monkeypatch.setattr(audit, "_seal_due_at", 0.0)  # that seal has run
+    monkeypatch.setattr(audit, "_seal_sent_at", 0.0)  # the window has passed
     with django_capture_on_commit_callbacks(execute=True):
-        act(cast.org_drafter, text, "submit")
+        act(cast.org_reviewer, text, "return", comment="请补充")
 
     assert len(enqueued) == 2
+    assert timers == []
 
 
 def test_a_broker_that_refuses_the_seal_does_not_fail_the_change(

@@ -46,7 +46,7 @@ def worker(celery_worker, settings, monkeypatch):
     reading the checkpoint file it writes."""
     settings.AUDIT_SEAL_DELAY_SECONDS = 1
     settings.AUDIT_CHECKPOINT_FILE = celery_worker.checkpoint_file
-    monkeypatch.setattr(audit, "_seal_due_at", 0.0)
+    monkeypatch.setattr(audit, "_seal_sent_at", 0.0)
     return celery_worker
 
 

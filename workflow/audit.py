@@ -10,8 +10,9 @@ import hmac
 import json
 import logging
 import os
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -384,8 +385,13 @@ def _append_to_file(line: str) -> None:
 
 # --- Closer seals: each change sealed within seconds ----------------------------------------
 
-# When the seal this process last asked for will run (time.time()); see _seal_after_commit.
-_seal_due_at = 0.0
+# No seal is ever sent with a countdown: a worker holds such a task unacknowledged until it is
+# due, and when the broker's connection then drops, kombu 5.7 crashes the worker while putting
+# it back. So a process sends a seal at once, at most once per AUDIT_SEAL_DELAY_SECONDS;
+# commits within that window are covered by one more seal, sent by a timer when it ends.
+_seal_lock = threading.Lock()
+_seal_sent_at = 0.0  # time.time() of this process's last seal request
+_seal_timer: threading.Timer | None = None
 
 
 def _seal_soon() -> None:
@@ -398,20 +404,44 @@ def _seal_soon() -> None:
 
 
 def _seal_after_commit() -> None:
-    """Enqueue a seal AUDIT_SEAL_DELAY_SECONDS from now, unless one this process enqueued
-    will still run after this commit: it seals this change too (coalesced: one seal per
-    process and delay, however many actions). Beat's seal is the backstop for a lost one."""
-    global _seal_due_at
-    now = time.time()
-    if now < _seal_due_at - 1:
-        return
-    delay = settings.AUDIT_SEAL_DELAY_SECONDS
-    _seal_due_at = now + delay
+    """Ask for a seal now, unless this process asked less than AUDIT_SEAL_DELAY_SECONDS ago:
+    then a timer asks once more when that window ends, covering every commit within it
+    (coalesced: at most one seal per process and window, however many actions). Beat's seal
+    is the backstop for a lost one (the process ended first, the broker was down)."""
+    global _seal_timer
+    with _seal_lock:
+        wait = _seal_sent_at + settings.AUDIT_SEAL_DELAY_SECONDS - time.time()
+        if _seal_timer is not None:
+            return  # the window's seal is still to be sent: it covers this commit
+        if wait <= 0:
+            _send_seal()
+        else:
+            _seal_timer = _start_timer(wait, _seal_at_window_end)
+
+
+def _start_timer(wait: float, callback: Callable[[], None]) -> threading.Timer:
+    timer = threading.Timer(wait, callback)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def _seal_at_window_end() -> None:
+    global _seal_timer
+    with _seal_lock:
+        _seal_timer = None
+        _send_seal()
+
+
+def _send_seal() -> None:
+    """Called holding _seal_lock."""
+    global _seal_sent_at
+    _seal_sent_at = time.time()
     from workflow.tasks import seal_audit_log
 
     try:
         # retry=False: a broker that is down refuses at once; beat's seal covers this change.
-        seal_audit_log.apply_async(countdown=delay, retry=False)
+        seal_audit_log.apply_async(retry=False)
     except Exception:
         log.warning("audit: could not ask for a seal (broker down?); beat's seal will cover it")
 
