@@ -610,6 +610,18 @@ def _sealed_points(checkpoints: list[AuditCheckpoint]) -> dict[str, dict[int, st
     return points
 
 
+def _link_problem(event: AuditEvent, stream: str, expected_seq: int, expected_prev: str) -> str:
+    """What is wrong with `event` as the next link of `stream` ("" if nothing): a gap, a
+    broken link, or content that no longer matches its hash."""
+    if event.seq != expected_seq:
+        return f"{stream}: 第 {expected_seq} 条事件缺失"
+    if event.prev_hash != expected_prev:
+        return f"{stream}: 事件 #{event.pk} 与前一条不相连"
+    if compute_hash(event) != event.hash:
+        return f"事件 #{event.pk} 的内容与其哈希不符（被改动）"
+    return ""
+
+
 def verify() -> VerifyResult:
     """Recompute every event's hash and every link, then check every checkpoint against
     the log; name the first (lowest id) bad event.
@@ -679,12 +691,9 @@ def _verify_all(file_end: int) -> VerifyResult:
             close_stream(stream, expected_seq - 1, expected_prev, last_id)
             stream, expected_seq, expected_prev = event.stream, 1, GENESIS_HASH
             stream_points, last_good_seal, rewritten = points.get(stream, {}), 0, False
-        if event.seq != expected_seq:
-            problems.append((event.pk, f"{stream}: 第 {expected_seq} 条事件缺失"))
-        elif event.prev_hash != expected_prev:
-            problems.append((event.pk, f"{stream}: 事件 #{event.pk} 与前一条不相连"))
-        elif compute_hash(event) != event.hash:
-            problems.append((event.pk, f"事件 #{event.pk} 的内容与其哈希不符（被改动）"))
+        problem = _link_problem(event, stream, expected_seq, expected_prev)
+        if problem:
+            problems.append((event.pk, problem))
         sealed_hash = stream_points.get(event.seq)
         if sealed_hash == event.hash:
             last_good_seal = event.seq
@@ -961,12 +970,9 @@ def _walk_new(
     expected_seq, expected_prev, last_id, new = length + 1, last_hash, None, 0
     for event in events:
         new += 1
-        if event.seq != expected_seq:
-            problems.append((event.pk, f"{name}: 第 {expected_seq} 条事件缺失"))
-        elif event.prev_hash != expected_prev:
-            problems.append((event.pk, f"{name}: 事件 #{event.pk} 与前一条不相连"))
-        elif compute_hash(event) != event.hash:
-            problems.append((event.pk, f"事件 #{event.pk} 的内容与其哈希不符（被改动）"))
+        problem = _link_problem(event, name, expected_seq, expected_prev)
+        if problem:
+            problems.append((event.pk, problem))
         sealed_hash = stream_points.get(event.seq)
         if sealed_hash is not None and sealed_hash != event.hash:
             problems.append(

@@ -28,7 +28,7 @@ from workflow.definitions import StageSpec
 from workflow.exceptions import NotPermitted, Refusal, WrongState
 from workflow.machine import Catalog, Machine, catalog, machine_for
 from workflow.models import AddedSigner, Decision, Route, StageVisit
-from workflow.permissions import Authority, holders
+from workflow.permissions import Authority, Scope, holders
 
 TEXT_READ_PERMS = ("view_projecttext", "change_projecttext")
 # Decisions that are not approvals: they end a revision's review.
@@ -582,6 +582,16 @@ def _at_stages(stages: dict[str, frozenset[int]], known: Catalog) -> Q:
     return condition
 
 
+def _seeing_scopes(authority: Authority, known: Catalog) -> list[tuple[str, Scope]]:
+    """Each role by which the user may see texts, with its scope: their own roles and those
+    of the people they act for today."""
+    scoped = [(role, authority.scope(role)) for role in ALWAYS_SEEING_ROLES]
+    scoped.extend((role, authority.scope(role)) for role in known.review_roles)
+    for mandate in authority.mandates:
+        scoped.extend(mandate.scopes.items())
+    return scoped
+
+
 def visible_texts(
     authority: Authority, *, known: Catalog | None = None, shares: Shares | None = None
 ) -> QuerySet:
@@ -606,11 +616,7 @@ def visible_texts(
         )
     else:
         condition = Q(pk__in=sorted(shares.readable | shares.signing))
-    scoped = [(role, authority.scope(role)) for role in ALWAYS_SEEING_ROLES]
-    for role in known.review_roles:
-        scoped.append((role, authority.scope(role)))
-    for mandate in authority.mandates:
-        scoped.extend(mandate.scopes.items())
+    scoped = _seeing_scopes(authority, known)
     for role, scope in scoped:
         if not scope:
             continue
@@ -643,11 +649,7 @@ def may_see(
     if sighting.granted & set(TEXT_READ_PERMS) or sighting.added_signer:
         return True
     known = known or catalog()
-    scoped = [(role, authority.scope(role)) for role in ALWAYS_SEEING_ROLES]
-    for role in known.review_roles:
-        scoped.append((role, authority.scope(role)))
-    for mandate in authority.mandates:
-        scoped.extend(mandate.scopes.items())
+    scoped = _seeing_scopes(authority, known)
     for role, scope in scoped:
         if not scope or not scope.covers(text.department_id):
             continue
