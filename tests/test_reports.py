@@ -12,6 +12,7 @@ import lxml.html
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.db.models import DateTimeField, Value
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -20,7 +21,7 @@ from submissions.models import Department, ProjectText, Revision
 from tests.factories import act, make_text, make_user
 from tests.routing import at_finance, county_people
 from tests.test_i18n import CJK
-from workflow import deadlines
+from workflow import clock, deadlines
 from workflow.models import Decision, Route, StageVisit, WorkflowVersion
 from workflow.selectors.reports import in_days
 from workflow.states import Role
@@ -32,12 +33,16 @@ T0 = datetime(2025, 3, 3, 9, 0, tzinfo=LOCAL)
 
 class Clock:
     """Acts happen at the moments a test names: the service's clock (timezone.now) and the
-    database's (deadlines.db_now, which stamps a stage's entry) both read it."""
+    database's (deadlines.db_now and, in the lock of an action, clock.db_now_in_statement,
+    which stamp a stage's entry) all read it."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.now = T0
         monkeypatch.setattr(timezone, "now", lambda: self.now)
         monkeypatch.setattr(deadlines, "db_now", lambda: self.now)
+        monkeypatch.setattr(
+            clock, "db_now_in_statement", lambda: Value(self.now, output_field=DateTimeField())
+        )
 
     def at(self, days: float = 0, hours: float = 0) -> "Clock":
         self.now = T0 + timedelta(days=days, hours=hours)

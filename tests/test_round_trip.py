@@ -61,13 +61,18 @@ def missing_rows(document: str, content: dict[str, Any], *, redacted: bool = Fal
 
 
 def take(api, user, text: dict[str, Any], action: str, **body: Any) -> dict[str, Any]:
+    """Act on the text; then the whole text as the actor reads it (an action answers with
+    the slim text: its state, version and what may be done next)."""
     response = api(user).post(
         f"/api/v1/texts/{text['id']}/actions/{action}/",
         {"version": text["version"], **body},
         format="json",
     )
     assert response.status_code == 200, response.json()
-    return response.json()
+    assert response.json()["version"] > text["version"]
+    whole = api(user).get(f"/api/v1/texts/{text['id']}/")
+    assert whole.status_code == 200, whole.json()
+    return whole.json()
 
 
 @pytest.fixture(params=["docx", "txt"])

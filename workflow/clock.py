@@ -8,7 +8,15 @@ from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Func
+from django.db.models.functions import Now
 from django.utils import timezone
+
+
+def db_now_in_statement() -> Func:
+    """`db_now` as an expression, read within a statement that runs anyway (the action's
+    lock): the same clock without a statement of its own."""
+    return Now()
 
 
 def db_now() -> datetime:

@@ -18,7 +18,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import connection
-from django.db.models.functions import Now
 
 from submissions.lifecycle import EDITABLE_STATES
 from submissions.models import (
@@ -27,7 +26,7 @@ from submissions.models import (
     ProjectTextUserObjectPermission,
     Revision,
 )
-from workflow import audit
+from workflow import audit, clock
 from workflow.machine import Catalog, catalog
 from workflow.models import AddedSigner, AuditChain, Decision, StageVisit
 from workflow.permissions import Authority
@@ -56,7 +55,7 @@ def lock_text(authority: Authority, pk: int, *, known: Catalog | None = None) ->
         iter(
             ProjectText.objects.select_for_update(of=("self",))
             .select_related("department", "created_by", "route")
-            .annotate(locked_at=Now())
+            .annotate(locked_at=clock.db_now_in_statement())
             .filter(pk=pk)
         ),
         None,
