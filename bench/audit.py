@@ -23,6 +23,7 @@ import argparse
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -176,7 +177,11 @@ def main(args: argparse.Namespace) -> None:
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }
 
-    intact_seconds, intact_status, intact_output = verify_command(env)
+    # Median of --repeat runs on the intact log: the machine is shared and noisy.
+    intact_runs = [verify_command(env) for _ in range(args.repeat)]
+    intact_seconds = statistics.median(run[0] for run in intact_runs)
+    intact_status = max(run[1] for run in intact_runs)
+    intact_output = intact_runs[-1][2]
 
     target = AuditEvent.objects.order_by("pk").values_list("pk", flat=True)[total // 2]
     table = AuditEvent._meta.db_table
@@ -198,7 +203,7 @@ def main(args: argparse.Namespace) -> None:
     print(f"| generation (Python hashes, COPY) | {took:.0f} s, {total / took:,.0f} events/s |")
     print(f"| `verify_audit`, intact log: exit status | {intact_status} |")
     print(
-        f"| `verify_audit`, intact log | {intact_seconds:.1f} s, "
+        f"| `verify_audit`, intact log (median of {args.repeat}) | {intact_seconds:.1f} s, "
         f"{total / intact_seconds:,.0f} events/s |"
     )
     print(f"| `verify_audit`, one event altered: exit status | {tampered_status} |")
@@ -210,6 +215,7 @@ def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=5_000_000)
+    parser.add_argument("--repeat", type=int, default=3, help="verifications of the intact log")
     parser.add_argument("--stream-length", type=int, default=12, help="mean events per stream")
     arguments = parser.parse_args()
     try:
