@@ -60,31 +60,42 @@ def events(draw) -> AuditEvent:
     )
 
 
-def row_of(event: AuditEvent, *, as_text: bool) -> tuple:
-    """The event as the database returns it: JSON as values or as the database's text
-    (default spacing, keys unsorted), and with `as_text` the time as SQLite's naive UTC text."""
+def row_of(event: AuditEvent, *, json_as_text: bool) -> tuple:
+    """The event as `_event_rows` gives it: integers as their JSON text, the time as its
+    canonical text, and JSON columns as values or, with `json_as_text`, as the database's
+    text (default spacing, keys unsorted)."""
     values = {column: getattr(event, column) for column in audit._ROW_COLUMNS if column != "id"}
     values["id"] = event.pk
-    if as_text:
+    for column in audit._JSON_INTEGERS:
+        values[column] = json.dumps(values[column])
+    values["at"] = audit._at_text(event.at)
+    if json_as_text:
         values["changes"] = json.dumps(event.changes)
         values["detail"] = json.dumps(event.detail)
-        at = event.at.astimezone(UTC).replace(tzinfo=None) if event.at.tzinfo else event.at
-        values["at"] = str(at)
     return tuple(values[column] for column in audit._ROW_COLUMNS)
 
 
-@given(event=events(), as_text=st.booleans())
+@given(event=events(), json_as_text=st.booleans())
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_the_fast_encoder_gives_the_canonical_bytes_of_any_event(event, as_text):
-    assert audit.canonical_row_bytes(row_of(event, as_text=as_text)) == audit.canonical_bytes(event)
+def test_the_fast_encoder_gives_the_canonical_bytes_of_any_event(event, json_as_text):
+    assert audit.canonical_row_bytes(
+        row_of(event, json_as_text=json_as_text)
+    ) == audit.canonical_bytes(event)
 
 
 @given(event=events())
 @settings(max_examples=100, deadline=None)
 def test_the_fast_hash_is_the_events_hash_under_its_own_algorithm(event):
-    fast = audit._row_hash(event.digest, audit.canonical_row_bytes(row_of(event, as_text=False)))
+    fast = audit._row_hash(
+        event.digest, audit.canonical_row_bytes(row_of(event, json_as_text=False))
+    )
 
     assert fast == audit.compute_hash(event)
+
+
+@given(at=times)
+def test_sqlites_naive_utc_text_gives_the_canonical_time(at):
+    assert audit._at_text(str(at)) == at.replace(tzinfo=UTC).isoformat(timespec="microseconds")
 
 
 def test_the_rows_read_back_from_the_database_encode_as_their_events(cast):
@@ -127,3 +138,23 @@ def test_a_verification_read_in_small_chunks_finds_the_altered_comment(
     assert not result.ok
     assert result.first_bad == target.pk
     assert result.detail == f"事件 #{target.pk} 的内容与其哈希不符（被改动）"
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime(2026, 12, 7, 5, 38, 57, tzinfo=UTC),  # no microseconds
+        datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=UTC),  # a three-digit year
+    ],
+)
+def test_the_databases_time_text_is_the_canonical_time(cast, at):
+    text = cast.text()
+    event = AuditEvent.objects.get(stream=audit.text_stream(text.pk), seq=1)
+    tamper(f"UPDATE {EVENTS} SET at = %s WHERE id = %s", [at, event.pk])
+    event.refresh_from_db()
+
+    [row] = [row for row in audit._event_rows() if row[0] == event.pk]
+
+    assert row[3] == at.isoformat(timespec="microseconds")
+    assert audit.canonical_row_bytes(row) == audit.canonical_bytes(event)

@@ -6,7 +6,6 @@ describes. Each stream (one text, one user's roles) has its own chain whose head
 for each other, and two events of one stream can never claim the same place.
 """
 
-import hashlib
 import hmac
 import json
 import logging
@@ -17,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 GENESIS_HASH = "0" * 64
 # The event that says a stream's head row was missing and was rebuilt from its last event.
 HEAD_RESTORED = "audit_head_restored"
+SHA256 = digests.SHA256
 
 
 def text_stream(text_id: int) -> str:
@@ -650,8 +651,8 @@ def _event_link_problem(
 
 def _row_hash(digest: str, data: bytes) -> str:
     # hashlib.sha256 directly: hashlib.new looks the name up on every call.
-    if digest == digests.SHA256:
-        return hashlib.sha256(data).hexdigest()
+    if digest == SHA256:
+        return sha256(data).hexdigest()
     return digests.hexdigest(digest, data)
 
 
@@ -674,7 +675,13 @@ def verify() -> VerifyResult:
 def _verify_all(file_end: int) -> VerifyResult:
     checkpoints = list(AuditCheckpoint.objects.order_by("seq"))
     points = _sealed_points(checkpoints)
-    heads = {c.stream: c for c in AuditChain.objects.all()}
+    # (length, head hash) per stream: rows, not a model per stream.
+    heads = {
+        name: (length, head_hash)
+        for name, length, head_hash in AuditChain.objects.values_list(
+            "stream", "length", "head_hash"
+        )
+    }
     file_points: dict[str, dict[int, str]] = {}
     never: list[tuple[int, str, int, int]] = []
     problems: list[tuple[int | None, str]] = [
@@ -691,7 +698,7 @@ def _verify_all(file_end: int) -> VerifyResult:
     problems.extend(
         _unannounced_problems(
             never,
-            announcements.unannounced({n: c.length for n, c in heads.items()}, seal_lengths),
+            announcements.unannounced({n: h[0] for n, h in heads.items()}, seal_lengths),
         )
     )
     unsealed: list[tuple[str, int, int]] = []
@@ -705,8 +712,8 @@ def _verify_all(file_end: int) -> VerifyResult:
         if length > seal_lengths.get(name, 0):
             unsealed.append((name, seal_lengths.get(name, 0) + 1, length))
         head = heads.pop(name, None)
-        if head is None or head.length != length or head.head_hash != last_hash:
-            claimed = head.length if head else 0
+        if head != (length, last_hash):
+            claimed = head[0] if head else 0
             problems.append((last_id, f"{name}: 头部记录 {claimed} 条，实有 {length} 条"))
         sealed_length = max(points.pop(name, {}), default=0)
         if sealed_length > length:
@@ -725,18 +732,18 @@ def _verify_all(file_end: int) -> VerifyResult:
             close_stream(stream, expected_seq - 1, expected_prev, last_id)
             stream, expected_seq, expected_prev = row_stream, 1, GENESIS_HASH
             stream_points, last_good_seal, rewritten = points.get(stream, {}), 0, False
-        problem = _link_problem(
-            stream,
-            expected_seq,
-            expected_prev,
-            pk,
-            seq,
-            prev_hash,
-            _row_hash(row[18], canonical_row_bytes(row)),
-            stored,
-        )
-        if problem:
-            problems.append((pk, problem))
+        data = canonical_row_bytes(row)
+        # sha256 inline, the rest through digests: per event, a call costs.
+        recomputed = sha256(data).hexdigest() if row[18] == SHA256 else _row_hash(row[18], data)
+        if seq != expected_seq or prev_hash != expected_prev or recomputed != stored:
+            problems.append(
+                (
+                    pk,
+                    _link_problem(
+                        stream, expected_seq, expected_prev, pk, seq, prev_hash, recomputed, stored
+                    ),
+                )
+            )
         sealed_hash = stream_points.get(seq)
         if sealed_hash == stored:
             last_good_seal = seq
@@ -751,9 +758,9 @@ def _verify_all(file_end: int) -> VerifyResult:
             )
         expected_seq, expected_prev, last_id = seq + 1, stored, pk
     close_stream(stream, expected_seq - 1, expected_prev, last_id)
-    for name, head in heads.items():
-        if head.length:
-            problems.append((None, f"{name}: 头部记录 {head.length} 条，实有 0 条"))
+    for name, (length, _head_hash) in heads.items():
+        if length:
+            problems.append((None, f"{name}: 头部记录 {length} 条，实有 0 条"))
     for name, sealed in points.items():
         problems.append((None, f"{name}: 检查点封存了 {max(sealed)} 条，现已全部消失"))
 
@@ -771,21 +778,23 @@ def _verify_all(file_end: int) -> VerifyResult:
 
 # --- Full verification, fast: rows not models, canonical bytes from a template ---------------
 
-# The columns a full verification reads, in this order (rows, not model instances).
+# What a full verification reads of each event, in this order: the integers canonical_bytes
+# writes come as their JSON text already (CAST gives Python's repr of an integer on both
+# databases; NULL as null), the time as its canonical UTC text; no model instance is made.
 _ROW_COLUMNS = (
     "id",
     "stream",
     "seq",
-    "at",
-    "actor_id",
+    "at",  # canonical text (see _at_sql)
+    "actor_id",  # JSON text
     "actor_name",
     "action",
     "outcome",
-    "text_id",
+    "text_id",  # JSON text
     "department",
     "from_state",
     "to_state",
-    "revision",
+    "revision",  # JSON text
     "comment",
     "changes",
     "detail",
@@ -793,12 +802,13 @@ _ROW_COLUMNS = (
     "hash",
     "digest",
 )
+_JSON_INTEGERS = frozenset({"actor_id", "text_id", "revision"})
 # canonical_bytes's document with its keys in sorted order; the property test in
 # tests/test_fast_verification.py holds the two byte for byte.
 _CANONICAL_TEMPLATE = (
     '{"action":%s,"actor":%s,"actor_id":%s,"at":"%s","changes":%s,"comment":%s,'
     '"department":%s,"detail":%s,"from_state":%s,"outcome":%s,"prev_hash":%s,'
-    '"revision":%s,"seq":%s,"stream":%s,"text":%s,"to_state":%s}'
+    '"revision":%s,"seq":%d,"stream":%s,"text":%s,"to_state":%s}'
 )
 _quote = json.encoder.encode_basestring  # json.dumps's own quoting with ensure_ascii=False
 _canonical_json = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
@@ -807,22 +817,16 @@ VERIFY_FETCH_ROWS = 5000
 
 
 def _json_part(value: Any) -> str:
-    """A JSON column as canonical_bytes writes it, from the database's text or a decoded value.
-    The text is decoded first (its spacing and key order are the database's), except for the
-    empty object most events carry."""
+    """A JSON column as canonical_bytes writes it, from the database's text (its spacing and
+    key order are the database's, so it is decoded first) or a decoded value."""
     if isinstance(value, str):
-        if value == "{}":
-            return value
         value = json.loads(value)
     return _canonical_json(value)
 
 
-def _int_part(value: int | None) -> str:
-    return "null" if value is None else int.__repr__(value)
-
-
 def _at_text(at: Any) -> str:
-    if isinstance(at, str):  # SQLite: naive UTC text
+    """An event's time as canonical_bytes writes it, from a datetime or SQLite's naive UTC text."""
+    if isinstance(at, str):
         at = datetime.fromisoformat(at)
     at = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
     return at.isoformat(timespec="microseconds")
@@ -830,60 +834,58 @@ def _at_text(at: Any) -> str:
 
 def canonical_row_bytes(row: tuple) -> bytes:
     """canonical_bytes of the event in `row` (columns as _ROW_COLUMNS), without a model
-    instance: the full verification's encoder."""
-    (
-        _pk,
-        stream,
-        seq,
-        at,
-        actor_id,
-        actor_name,
-        action,
-        outcome,
-        text_id,
-        department,
-        from_state,
-        to_state,
-        revision,
-        comment,
-        changes,
-        detail,
-        prev_hash,
-        _hash,
-        _digest,
-    ) = row
+    instance: the full verification's encoder. Most events' JSON columns are empty."""
+    changes, detail = row[14], row[15]
     return (
         _CANONICAL_TEMPLATE
         % (
-            _quote(action),
-            _quote(actor_name),
-            _int_part(actor_id),
-            _at_text(at),
-            _json_part(changes),
-            _quote(comment),
-            _quote(department),
-            _json_part(detail),
-            _quote(from_state),
-            _quote(outcome),
-            _quote(prev_hash),
-            _int_part(revision),
-            _int_part(seq),
-            _quote(stream),
-            _int_part(text_id),
-            _quote(to_state),
+            _quote(row[6]),
+            _quote(row[5]),
+            row[4],
+            row[3],
+            changes if changes == "{}" else _json_part(changes),
+            _quote(row[13]),
+            _quote(row[9]),
+            detail if detail == "{}" else _json_part(detail),
+            _quote(row[10]),
+            _quote(row[7]),
+            _quote(row[16]),
+            row[12],
+            row[2],
+            _quote(row[1]),
+            row[8],
+            _quote(row[11]),
         )
     ).encode()
 
 
+def _at_sql(column: str) -> str:
+    if connection.vendor == "postgresql":
+        # In the database, not per row in Python: the same text as _at_text.
+        return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
+    return column
+
+
 def _event_rows() -> Iterator[tuple]:
-    """Every event as a row, in (stream, seq) order (the unique index's), read in chunks from a
-    server-side cursor on PostgreSQL (a chunked cursor elsewhere)."""
-    table = connection.ops.quote_name(AuditEvent._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(c) for c in _ROW_COLUMNS)
-    order = f"{connection.ops.quote_name('stream')}, {connection.ops.quote_name('seq')}"
+    """Every event as a row (_ROW_COLUMNS), in (stream, seq) order (the unique index's), read
+    in chunks from a server-side cursor on PostgreSQL (a chunked cursor elsewhere)."""
+    quote = connection.ops.quote_name
+    expressions = []
+    for column in _ROW_COLUMNS:
+        if column in _JSON_INTEGERS:
+            expressions.append(f"COALESCE(CAST({quote(column)} AS TEXT), 'null')")
+        elif column == "at":
+            expressions.append(_at_sql(quote(column)))
+        else:
+            expressions.append(quote(column))
+    table = quote(AuditEvent._meta.db_table)
+    sql = f"SELECT {', '.join(expressions)} FROM {table} ORDER BY {quote('stream')}, {quote('seq')}"  # noqa: S608
+    at_in_python = connection.vendor != "postgresql"
     with connection.chunked_cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM {table} ORDER BY {order}")  # noqa: S608
+        cursor.execute(sql)
         while rows := cursor.fetchmany(VERIFY_FETCH_ROWS):
+            if at_in_python:
+                rows = [(*row[:3], _at_text(row[3]), *row[4:]) for row in rows]
             yield from rows
 
 
