@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from submissions.models import Department, ProjectText
 from tests.factories import DepartmentFactory, act, make_text, make_user
+from workflow import audit
 from workflow.machine import forget_machines
 from workflow.states import Administrator, Role
 
@@ -84,6 +85,8 @@ def test_settings(settings, tmp_path) -> None:
     # A rolled-back test's workflow versions leave their machines cached under ids that the
     # next test's versions may reuse (SQLite hands out a rolled-back id again).
     forget_machines()
+    # A window-end seal timer an earlier test started must not fire during this one.
+    audit.cancel_pending_seal()
     # The cast carries seed_demo's names and, as in the demo, signs in with its password
     # alone: the suite's admin and auditor need no authenticator. Outside the suite only
     # DEMO_MODE turns this on (config/settings.py); tests/test_two_factor.py turns it off.

@@ -435,9 +435,21 @@ def _seal_at_window_end() -> None:
         _send_seal()
 
 
+def cancel_pending_seal() -> None:
+    """Forget this process's window: its timer is stopped (its commits are left to beat's
+    seal). For a test, so that one test's timer never fires in the next."""
+    global _seal_timer, _seal_sent_at
+    with _seal_lock:
+        if _seal_timer is not None:
+            _seal_timer.cancel()
+        _seal_timer, _seal_sent_at = None, 0.0
+
+
 def _send_seal() -> None:
     """Called holding _seal_lock."""
     global _seal_sent_at
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return  # no worker now: a seal would run here, in a web process's thread
     _seal_sent_at = time.time()
     from workflow.tasks import seal_audit_log
 
