@@ -58,6 +58,8 @@ def pages_of(role: str, texts: Texts) -> list[tuple[str, str]]:
     common.append(("preferences", "/notifications/preferences/"))
     common.append(("not-found", "/texts/999999/"))
     common.append(("password", "/accounts/password/"))
+    common.append(("tokens", "/accounts/tokens/"))
+    common.append(("two-factor", "/accounts/two-factor/"))
     by_role = {
         "org_drafter": [
             ("new-text", "/texts/new/"),
