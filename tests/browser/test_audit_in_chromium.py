@@ -51,10 +51,13 @@ def test_the_audit_search_at_every_width_and_language(any_page, live_server, peo
 
     expect(page.locator("main h1")).to_have_text("Audit" if english else "审计")
     rows = page.locator("table.events tbody tr.event")
-    # Newest first: the return, then the submit.
-    expect(rows.first).to_contain_text("Return" if english else "退回")
-    expect(rows.first).to_contain_text("资金安排需细化")
-    expect(rows.first).to_contain_text("中共新平彝族傣族自治县委员会组织部")
+    # Newest first: the auditor's own sign-in (sign-ins are audited), then the return.
+    expect(rows.first).to_contain_text("auditor")
+    expect(rows.first).to_contain_text("login page" if english else "登录页面")
+    returned = rows.nth(1)
+    expect(returned).to_contain_text("Return" if english else "退回")
+    expect(returned).to_contain_text("资金安排需细化")
+    expect(returned).to_contain_text("中共新平彝族傣族自治县委员会组织部")
     expect(page.locator(f'a[href="/audit/texts/{text.pk}/"]').first).to_contain_text(TITLE)
     if variant.startswith("phone"):
         checks.assert_no_horizontal_scroll(page)
