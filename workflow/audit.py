@@ -12,7 +12,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,7 +26,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from workflow import announcements, digests, witness
+from workflow import announcements, digests, parallel_verification, witness
 from workflow.models import (
     AuditChain,
     AuditCheckpoint,
@@ -668,7 +668,7 @@ def _row_hash(digest: str, data: bytes) -> str:
     return digests.hexdigest(digest, data)
 
 
-def verify() -> VerifyResult:
+def verify(jobs: int = 1) -> VerifyResult:
     """Recompute every event's hash and every link, then check every checkpoint against
     the log; name the first (lowest id) bad event.
 
@@ -678,19 +678,23 @@ def verify() -> VerifyResult:
     a different hash at its place (it, or an event since the previous seal of its stream,
     was rewritten and re-hashed). A stream whose head row claims more events than remain
     has lost its tail; so has one shorter than a checkpoint sealed it.
+
+    With `jobs` above 1 (PostgreSQL), that many processes walk the streams in parallel, each
+    a share of them, all in the one snapshot (workflow.parallel_verification).
     """
     file_end = _file_size()
     with _snapshot():
-        return _verify_all(file_end)
+        return _verify_all(file_end, jobs)
 
 
-def _verify_all(file_end: int) -> VerifyResult:
+def _verify_all(file_end: int, jobs: int) -> VerifyResult:
     checkpoints = list(AuditCheckpoint.objects.order_by("seq"))
     points = _sealed_points(checkpoints)
-    # (length, head hash) per stream: rows, not a model per stream.
+    # (length, head hash) per stream: rows, not a model per stream; in the database's order of
+    # streams, by which a parallel verification splits them.
     heads = {
         name: (length, head_hash)
-        for name, length, head_hash in AuditChain.objects.values_list(
+        for name, length, head_hash in AuditChain.objects.order_by("stream").values_list(
             "stream", "length", "head_hash"
         )
     }
@@ -713,16 +717,62 @@ def _verify_all(file_end: int) -> VerifyResult:
             announcements.unannounced({n: h[0] for n, h in heads.items()}, seal_lengths),
         )
     )
-    unsealed: list[tuple[str, int, int]] = []
-    checked = 0
-    verified: dict[str, list] = {}
+    if jobs > 1 and parallel_verification.possible():
+        walked = parallel_verification.walk(jobs, heads, points, seal_lengths)
+    else:
+        walked = walk_events(_event_rows(), heads, points, seal_lengths)
+    problems.extend(walked.problems)
+    checked, verified = walked.checked, walked.verified
+
+    latest = checkpoints[-1] if checkpoints else None
+    state = {
+        "streams": verified,
+        "sealed": _sealed_map(checkpoints),
+        "checkpoint": [latest.seq, latest.hash] if latest else None,
+        "file_offset": file_end,
+    }
+    result = _result(problems, checked, latest, state)
+    result.unsealed.extend(walked.unsealed)
+    return result
+
+
+@dataclass
+class Walk:
+    """What walking the events of some streams found: the events checked, the problems
+    (event id or None, message), the unsealed ranges and each stream's (length, head hash)."""
+
+    checked: int = 0
+    problems: list[tuple[int | None, str]] = field(default_factory=list)
+    unsealed: list[tuple[str, int, int]] = field(default_factory=list)
+    verified: dict[str, list] = field(default_factory=dict)
+
+    def add(self, other: "Walk") -> None:
+        self.checked += other.checked
+        self.problems.extend(other.problems)
+        self.unsealed.extend(other.unsealed)
+        self.verified.update(other.verified)
+
+
+def walk_events(
+    rows: Iterable[tuple],
+    heads: dict[str, tuple[int, str]],
+    points: dict[str, dict[int, str]],
+    seal_lengths: dict[str, int],
+) -> Walk:
+    """Check the events in `rows` (_ROW_COLUMNS, in stream then seq order): each one's hash
+    and link, each stream against its head row (`heads`: {stream: (length, head hash)}) and
+    its seals (`points`: {stream: {length: hash}}). `heads` and `points` hold the streams
+    these rows may belong to, and no others: a head or a seal whose stream has no event
+    left is reported too. Both are consumed."""
+    walked = Walk()
+    problems = walked.problems
 
     def close_stream(name: str | None, length: int, last_hash: str, last_id) -> None:
         if name is None:
             return
-        verified[name] = [length, last_hash]
+        walked.verified[name] = [length, last_hash]
         if length > seal_lengths.get(name, 0):
-            unsealed.append((name, seal_lengths.get(name, 0) + 1, length))
+            walked.unsealed.append((name, seal_lengths.get(name, 0) + 1, length))
         head = heads.pop(name, None)
         if head != (length, last_hash):
             claimed = head[0] if head else 0
@@ -733,11 +783,12 @@ def _verify_all(file_end: int) -> VerifyResult:
                 (last_id, f"{name}: 检查点封存了 {sealed_length} 条，现仅有 {length} 条")
             )
 
+    checked = 0
     stream, last_id = None, None
     stream_points: dict[int, str] = {}
     last_good_seal, rewritten = 0, False
     expected_seq, expected_prev = 1, GENESIS_HASH
-    for row in _event_rows():
+    for row in rows:
         checked += 1
         pk, row_stream, seq, prev_hash, stored = row[0], row[1], row[2], row[16], row[17]
         if row_stream != stream:
@@ -770,22 +821,14 @@ def _verify_all(file_end: int) -> VerifyResult:
             )
         expected_seq, expected_prev, last_id = seq + 1, stored, pk
     close_stream(stream, expected_seq - 1, expected_prev, last_id)
+    walked.checked = checked
     for name, (length, _head_hash) in heads.items():
         if length:
             problems.append((None, f"{name}: 头部记录 {length} 条，实有 0 条"))
     for name, sealed in points.items():
-        problems.append((None, f"{name}: 检查点封存了 {max(sealed)} 条，现已全部消失"))
-
-    latest = checkpoints[-1] if checkpoints else None
-    state = {
-        "streams": verified,
-        "sealed": _sealed_map(checkpoints),
-        "checkpoint": [latest.seq, latest.hash] if latest else None,
-        "file_offset": file_end,
-    }
-    result = _result(problems, checked, latest, state)
-    result.unsealed.extend(unsealed)
-    return result
+        if sealed:
+            problems.append((None, f"{name}: 检查点封存了 {max(sealed)} 条，现已全部消失"))
+    return walked
 
 
 # --- Full verification, fast: rows not models, canonical bytes from a template ---------------
@@ -878,9 +921,11 @@ def _at_sql(column: str) -> str:
     return column
 
 
-def _event_rows() -> Iterator[tuple]:
+def _event_rows(streams: tuple[str | None, str | None] = (None, None)) -> Iterator[tuple]:
     """Every event as a row (_ROW_COLUMNS), in (stream, seq) order (the unique index's), read
-    in chunks from a server-side cursor on PostgreSQL (a chunked cursor elsewhere)."""
+    in chunks from a server-side cursor on PostgreSQL (a chunked cursor elsewhere); with
+    `streams` (from, to), those of the streams from `from` up to, not including, `to` (None:
+    no bound), in the database's order of names."""
     quote = connection.ops.quote_name
     expressions = []
     for column in _ROW_COLUMNS:
@@ -891,10 +936,17 @@ def _event_rows() -> Iterator[tuple]:
         else:
             expressions.append(quote(column))
     table = quote(AuditEvent._meta.db_table)
-    sql = f"SELECT {', '.join(expressions)} FROM {table} ORDER BY {quote('stream')}, {quote('seq')}"  # noqa: S608
+    bounds, params = [], []
+    for sign, name in zip((">=", "<"), streams, strict=True):
+        if name is not None:
+            bounds.append(f"{quote('stream')} {sign} %s")
+            params.append(name)
+    where = f" WHERE {' AND '.join(bounds)}" if bounds else ""
+    order = f"{quote('stream')}, {quote('seq')}"
+    sql = f"SELECT {', '.join(expressions)} FROM {table}{where} ORDER BY {order}"  # noqa: S608
     at_in_python = connection.vendor != "postgresql"
     with connection.chunked_cursor() as cursor:
-        cursor.execute(sql)
+        cursor.execute(sql, params)
         while rows := cursor.fetchmany(VERIFY_FETCH_ROWS):
             if at_in_python:
                 rows = [(*row[:3], _at_text(row[3]), *row[4:]) for row in rows]
@@ -941,10 +993,10 @@ def verify_and_keep(request: Any = None) -> AuditVerification:
     return verify_fully(request)[0]
 
 
-def verify_fully(request: Any = None) -> tuple[AuditVerification, VerifyResult]:
+def verify_fully(request: Any = None, jobs: int = 1) -> tuple[AuditVerification, VerifyResult]:
     """`verify_and_keep`, also returning the result itself (with the unsealed events)."""
     started = time.monotonic()
-    result = verify()
+    result = verify(jobs)
     return _keep(result, AuditVerification.Kind.FULL, started, request=request), result
 
 

@@ -1,6 +1,6 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from workflow import audit
 
@@ -12,8 +12,18 @@ class Command(BaseCommand):
         "no seal covers yet. The result is kept and shown on the audit page."
     )
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            default=1,
+            help="walk the streams in this many processes at once (PostgreSQL; default 1)",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
-        verification, result = audit.verify_fully()
+        if options["jobs"] < 1:
+            raise CommandError("--jobs must be 1 or more")
+        verification, result = audit.verify_fully(jobs=options["jobs"])
         unsealed = result.unsealed_summary()
         if not verification.ok:
             where = (
