@@ -4,7 +4,7 @@ Not a test: run on demand, PostgreSQL only, on a throwaway database created and 
 the run.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/budget_workflow \\
-        .venv/bin/python bench/audit.py [--events 5000000] [--stream-length 12]
+        .venv/bin/python bench/audit.py [--events 5000000] [--stream-length 12] [--jobs 1,2]
 
 Generation: chains of realistic length (a text's life: created, edited, submitted, decided,
 returned and resubmitted...), each event made by the product's own append (`audit._append`
@@ -14,7 +14,8 @@ projected time for the rest. Then a checkpoint is sealed (as the hourly job woul
 `manage.py verify_audit` runs as a command of its own (its parallelism included) on the
 intact log; then one event in the middle has its comment altered behind the database's back
 (its append-only trigger disabled for that one UPDATE, as the database's owner could) and
-`verify_audit` runs again: it must fail naming that event.
+`verify_audit` runs again: it must fail naming that event. Each is timed with each `--jobs`
+value (default 1 and 2: one process, and the streams split between two).
 
 Prints events/s for generation and verification, and the seconds to find the tampered event.
 """
@@ -138,13 +139,14 @@ def generate(total: int, mean_length: int, first_stream: int = 0) -> tuple[int, 
     return len(heads), time.perf_counter() - started
 
 
-def verify_command(env: dict[str, str]) -> tuple[float, int, str, float]:
-    """Seconds, exit status, output, and the CPU seconds of the command's own process (the
-    database server's work is not in them: what one core of the verifier spends)."""
+def verify_command(env: dict[str, str], jobs: int) -> tuple[float, int, str, float]:
+    """Seconds, exit status, output, and the CPU seconds of the command's own processes (the
+    database server's work is not in them: with one job, what one core of the verifier
+    spends)."""
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "manage.py", "verify_audit"],
+    done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+        [sys.executable, "manage.py", "verify_audit", "--jobs", str(jobs)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -184,12 +186,12 @@ def main(args: argparse.Namespace) -> None:
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }
 
-    # Median of --repeat runs on the intact log: the machine is shared and noisy.
-    intact_runs = [verify_command(env) for _ in range(args.repeat)]
-    intact_seconds = statistics.median(run[0] for run in intact_runs)
-    intact_status = max(run[1] for run in intact_runs)
-    intact_output = intact_runs[-1][2]
-    intact_cpu = statistics.median(run[3] for run in intact_runs)
+    # Median of --repeat runs on the intact log, the job counts interleaved: the machine is
+    # shared and noisy.
+    intact: dict[int, list] = {jobs: [] for jobs in args.jobs}
+    for _ in range(args.repeat):
+        for jobs in args.jobs:
+            intact[jobs].append(verify_command(env, jobs))
 
     target = AuditEvent.objects.order_by("pk").values_list("pk", flat=True)[total // 2]
     table = AuditEvent._meta.db_table
@@ -199,29 +201,32 @@ def main(args: argparse.Namespace) -> None:
         altered = f"UPDATE {table} SET comment = comment || '（已改）' WHERE id = %s"  # noqa: S608
         cursor.execute(altered, [target])
         cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
-    tampered_seconds, tampered_status, tampered_output, _cpu = verify_command(env)
-    named = f"#{target}" in tampered_output or f" {target}" in tampered_output
+    tampered = {jobs: verify_command(env, jobs) for jobs in args.jobs}
 
     print(
         f"\npostgresql, {total:,} events in {streams:,} streams "
         f"(mean length {total / streams:.1f})\n"
     )
-    print("| what | value |")
-    print("| --- | ---: |")
-    print(f"| generation (Python hashes, COPY) | {took:.0f} s, {total / took:,.0f} events/s |")
-    print(f"| `verify_audit`, intact log: exit status | {intact_status} |")
+    print(f"generation (Python hashes, COPY): {took:.0f} s, {total / took:,.0f} events/s\n")
     print(
-        f"| `verify_audit`, intact log (median of {args.repeat}) | {intact_seconds:.1f} s, "
-        f"{total / intact_seconds:,.0f} events/s |"
+        f"| `verify_audit --jobs` | intact: exit | intact: s (median of {args.repeat}) "
+        "| events/s | CPU s of its processes | events per CPU second "
+        "| altered: exit | altered: found in s | altered event named |"
     )
-    print(
-        f"| `verify_audit`, intact log: CPU of its own process (median) | {intact_cpu:.1f} s, "
-        f"{total / intact_cpu:,.0f} events per CPU second |"
-    )
-    print(f"| `verify_audit`, one event altered: exit status | {tampered_status} |")
-    print(f"| `verify_audit`, one event altered: found in | {tampered_seconds:.1f} s |")
-    print(f"| the altered event (#{target}) named | {'yes' if named else 'NO'} |")
-    print(f"\nintact: {intact_output[-300:]}\naltered: {tampered_output[-300:]}")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for jobs in args.jobs:
+        runs = intact[jobs]
+        seconds = statistics.median(run[0] for run in runs)
+        cpu = statistics.median(run[3] for run in runs)
+        found_in, status, output, _cpu = tampered[jobs]
+        named = f"#{target}" in output or f" {target}" in output
+        print(
+            f"| {jobs} | {max(run[1] for run in runs)} | {seconds:.1f} "
+            f"| {total / seconds:,.0f} | {cpu:.1f} | {total / cpu:,.0f} "
+            f"| {status} | {found_in:.1f} | {'yes' if named else 'NO'} (#{target}) |"
+        )
+    print(f"\nintact: {intact[args.jobs[0]][-1][2][-300:]}")
+    print(f"altered: {tampered[args.jobs[0]][2][-300:]}")
 
 
 if __name__ == "__main__":
@@ -229,7 +234,11 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=5_000_000)
     parser.add_argument("--repeat", type=int, default=3, help="verifications of the intact log")
     parser.add_argument("--stream-length", type=int, default=12, help="mean events per stream")
+    parser.add_argument(
+        "--jobs", default="1,2", help="verify_audit --jobs values to time (comma-separated)"
+    )
     arguments = parser.parse_args()
+    arguments.jobs = [int(jobs) for jobs in arguments.jobs.split(",")]
     try:
         with throwaway_database():
             main(arguments)

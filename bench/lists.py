@@ -5,7 +5,7 @@ Not a test: run on demand, PostgreSQL only, on a throwaway database created and 
 the run.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/budget_workflow \\
-        .venv/bin/python bench/lists.py [--texts 1000,100000] [--repeat 30]
+        .venv/bin/python bench/lists.py [--texts 1000,100000] [--events 5000000] [--repeat 30]
 
 Data, realistic for every role: 20 departments; for each, one text in each state (draft,
 waiting for the department, finance, approval, approved, returned, rejected) made through the
@@ -16,7 +16,9 @@ that has a foreign key to the text (rows keyed on a revision follow its copy by 
 audit event's stream is renamed for its copy), so that the shares hold at any size: 20%
 draft, 10% waiting for each review stage except 5% for approval, 45% approved, 5% returned,
 5% rejected. Copies carry their template's hashes: the log is not meant to verify here
-(bench/audit.py measures that).
+(bench/audit.py measures that). At the largest size the log is filled up to `--events`
+with the people's sign-ins on their own streams, so that the audit search runs at the
+size the issue names.
 
 Timed in this process through the API (DRF's test client; no HTTP): each request `--repeat`
 times, median and p99; the hand-written query likewise, on indexes the bench adds for it; then
@@ -206,6 +208,40 @@ def _copy_one(cursor, template: int, copies: int, apps, ProjectText, Revision) -
     return skipped
 
 
+def pad_events(total: int) -> int:
+    """Add sign-in events on the people's own streams until the log holds about `total`
+    events (at province scale most of a log is people signing in and reading, not texts
+    moving); return how many were added. Their hashes are not a chain (bench/audit.py
+    measures verification)."""
+    from django.db import connection
+
+    from workflow.models import AuditEvent
+
+    table = AuditEvent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608
+        missing = total - cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM auth_user")
+        users = cursor.fetchone()[0]
+        if missing <= 0 or not users:
+            return 0
+        each = -(-missing // users)
+        # Each person's stream goes on after the events it has: from seq 1,000,001 up.
+        cursor.execute(
+            f"INSERT INTO {table} (stream, seq, at, actor_id, actor_name, action, outcome, "  # noqa: S608
+            "department, from_state, to_state, comment, changes, detail, prev_hash, hash, digest) "
+            "SELECT 'user:' || u.id, 1000000 + g, now() - (%s - g) * interval '1 second', "
+            "u.id, u.username, 'sign_in', 'ok', '', '', '', '', '{}', "
+            "'{\"address\": \"10.20.30.40\"}', repeat('0', 64), md5(u.id || ':' || g) "
+            "|| md5(g || ':' || u.id), 'sha256' "
+            "FROM auth_user u, generate_series(1, %s) g",
+            [each, each],
+        )
+        added = cursor.rowcount
+        cursor.execute(f"ANALYZE {table}")
+    return added
+
+
 def timed(fn, repeat: int) -> list[float]:
     samples = []
     for _ in range(repeat):
@@ -302,10 +338,10 @@ def measure(people, departments, repeat: int) -> list[tuple]:
             if where is not None:
                 hand_sql = f"SELECT * FROM submissions_projecttext WHERE {where} {PAGE}"  # noqa: S608
             elif what.startswith("audit"):
-                actor = people["drafters"][0].pk
+                actor = people["drafters"][0].username
                 hand_sql = (
-                    f"SELECT * FROM workflow_audit_event WHERE actor_id = {actor} "  # noqa: S608
-                    "ORDER BY at DESC, id DESC LIMIT 50"
+                    f"SELECT * FROM workflow_audit_event WHERE actor_name = '{actor}' "  # noqa: S608
+                    "ORDER BY id LIMIT 50"
                 )
             else:
                 hand_sql = None
@@ -348,6 +384,8 @@ def main(args: argparse.Namespace) -> None:
     for size in sorted(int(s) for s in args.texts.split(",")):
         started = time.perf_counter()
         skipped = copy_texts(templates, size, have)
+        if size == max(int(s) for s in args.texts.split(",")):
+            pad_events(args.events)
         took = time.perf_counter() - started
         texts, events = ProjectText.objects.count(), AuditEvent.objects.count()
         print(
@@ -369,6 +407,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--texts", default="1000,100000", help="sizes, comma-separated, growing")
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument(
+        "--events",
+        type=int,
+        default=5_000_000,
+        help="audit events at the largest size (people's sign-ins added up to it)",
+    )
     arguments = parser.parse_args()
     with throwaway_database():
         main(arguments)
