@@ -52,4 +52,7 @@ test-sqlite: install services
 test-postgres: install services
 	DATABASE_URL=$(PG_URL) $(PY) -m pytest
 
-test: lint test-sqlite test-postgres
+# The two databases' runs at once: each is one process, and their live tests start servers of
+# their own (private Redis, free ports), so neither sees the other's.
+test: lint
+	$(MAKE) --no-print-directory -j2 --output-sync=line test-sqlite test-postgres
