@@ -8,7 +8,7 @@ from celery import shared_task
 
 from workflow import audit, services
 from workflow.leases import exclusive
-from workflow.models import AuditVerification, AuditVerifyRequest
+from workflow.services import verification
 
 
 # No lease: a seal asked for after a change must never be skipped because another seal,
@@ -25,20 +25,13 @@ def seal_audit_log() -> int | None:
 def verify_audit_log() -> bool | None:
     """Scheduled: verify what is new since the latest verification (and answer an auditor's
     request for a full one whose own job was lost)."""
-    unanswered = AuditVerifyRequest.objects.filter(verification__isnull=True).order_by("at")
-    request = unanswered.first()
-    if request is not None:
-        return verify_audit_log_full(request.pk)
-    return audit.verify_new_and_keep().ok
+    return verification.verify_what_is_new()
 
 
 @shared_task(name="workflow.tasks.verify_audit_log_full")
 def verify_audit_log_full(request_id: int) -> bool:
     """An auditor's request: verify the whole log once (a redelivered job does nothing)."""
-    request = AuditVerifyRequest.objects.filter(pk=request_id).first()
-    if request is None or AuditVerification.objects.filter(request=request).exists():
-        return True
-    return audit.verify_and_keep(request=request).ok
+    return verification.answer_request(request_id)
 
 
 @shared_task(name="workflow.tasks.sweep_deadlines")

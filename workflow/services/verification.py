@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from workflow import audit
 from workflow.exceptions import NotPermitted, TooSoon
-from workflow.models import AuditVerifyRequest
+from workflow.models import AuditVerification, AuditVerifyRequest
 from workflow.permissions import Authority
 from workflow.states import Role
 
@@ -64,3 +64,22 @@ def _enqueue(request_id: int) -> None:
     # retry=False: a broker that is down refuses at once; the scheduled verification
     # answers the request instead.
     verify_audit_log_full.apply_async((request_id,), retry=False)
+
+
+def answer_request(request_id: int) -> bool:
+    """Run the full verification an auditor asked for, once: a request answered already (a
+    redelivered job) or gone is not run again. Whether the log held."""
+    request = AuditVerifyRequest.objects.filter(pk=request_id).first()
+    if request is None or AuditVerification.objects.filter(request=request).exists():
+        return True
+    return audit.verify_and_keep(request=request).ok
+
+
+def verify_what_is_new() -> bool:
+    """The scheduled verification: answer the oldest request no job answered (its job was
+    lost with the broker), else verify what is new since the latest verification."""
+    unanswered = AuditVerifyRequest.objects.filter(verification__isnull=True).order_by("at")
+    request = unanswered.first()
+    if request is not None:
+        return answer_request(request.pk)
+    return audit.verify_new_and_keep().ok
