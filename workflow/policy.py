@@ -625,7 +625,10 @@ def visible_texts(
         else:
             stages = known.stages_with_role(role)
             if stages:
-                condition |= scope.department_filter() & _stages_onward(stages, known)
+                onward = _stages_onward(stages, known)
+                # Every text has a department: "everywhere" adds no condition here, and
+                # naming the column would keep a count from reading the `reached` index alone.
+                condition |= onward if scope.everywhere else scope.department_filter() & onward
     return texts.filter(condition)
 
 
