@@ -61,7 +61,7 @@ def events(draw) -> AuditEvent:
 
 
 def row_of(event: AuditEvent, *, json_as_text: bool) -> tuple:
-    """The event as `_event_rows` gives it: integers as their JSON text, the time as its
+    """The event as `event_rows` gives it: integers as their JSON text, the time as its
     canonical text, and JSON columns as values or, with `json_as_text`, as the database's
     text (default spacing, keys unsorted)."""
     values = {column: getattr(event, column) for column in audit._ROW_COLUMNS if column != "id"}
@@ -103,7 +103,7 @@ def test_the_rows_read_back_from_the_database_encode_as_their_events(cast):
     act(cast.org_drafter, text, "submit")
     act(cast.org_reviewer, text, "return", comment="请补充“培训人次”\n与单价")
 
-    rows = {row[0]: row for row in audit._event_rows()}
+    rows = {row[0]: row for row in audit.event_rows()}
     stored = list(AuditEvent.objects.all())
 
     assert stored and all(
@@ -117,7 +117,7 @@ def test_the_rows_come_in_stream_then_seq_order(cast):
     act(cast.org_drafter, second, "submit")
     act(cast.org_drafter, first, "submit")
 
-    keys = [(row[1], row[2]) for row in audit._event_rows()]
+    keys = [(row[1], row[2]) for row in audit.event_rows()]
 
     assert keys == sorted(keys)
 
@@ -154,7 +154,7 @@ def test_the_databases_time_text_is_the_canonical_time(cast, at):
     tamper(f"UPDATE {EVENTS} SET at = %s WHERE id = %s", [at, event.pk])
     event.refresh_from_db()
 
-    [row] = [row for row in audit._event_rows() if row[0] == event.pk]
+    [row] = [row for row in audit.event_rows() if row[0] == event.pk]
 
     assert row[3] == at.isoformat(timespec="microseconds")
     assert audit.canonical_row_bytes(row) == audit.canonical_bytes(event)

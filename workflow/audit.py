@@ -717,10 +717,11 @@ def _verify_all(file_end: int, jobs: int) -> VerifyResult:
             announcements.unannounced({n: h[0] for n, h in heads.items()}, seal_lengths),
         )
     )
-    if jobs > 1 and parallel_verification.possible():
-        walked = parallel_verification.walk(jobs, heads, points, seal_lengths)
+    runs = parallel_verification.split(heads, jobs) if parallel_verification.possible() else []
+    if len(runs) > 1:
+        walked = parallel_verification.walk(runs, heads, points, seal_lengths)
     else:
-        walked = walk_events(_event_rows(), heads, points, seal_lengths)
+        walked = walk_events(event_rows(), heads, points, seal_lengths)
     problems.extend(walked.problems)
     checked, verified = walked.checked, walked.verified
 
@@ -921,7 +922,7 @@ def _at_sql(column: str) -> str:
     return column
 
 
-def _event_rows(streams: tuple[str | None, str | None] = (None, None)) -> Iterator[tuple]:
+def event_rows(streams: tuple[str | None, str | None] = (None, None)) -> Iterator[tuple]:
     """Every event as a row (_ROW_COLUMNS), in (stream, seq) order (the unique index's), read
     in chunks from a server-side cursor on PostgreSQL (a chunked cursor elsewhere); with
     `streams` (from, to), those of the streams from `from` up to, not including, `to` (None:

@@ -49,19 +49,15 @@ def split(heads: dict[str, tuple[int, str]], jobs: int) -> list[list[str]]:
 
 
 def walk(
-    jobs: int,
+    runs: list[list[str]],
     heads: dict[str, tuple[int, str]],
     points: dict[str, dict[int, str]],
     seal_lengths: dict[str, int],
 ) -> Walk:
-    """`audit.walk_events` over all events, by `jobs` processes; the same result."""
+    """`audit.walk_events` over all events, by a process for each of the `runs` (`split`);
+    the same result."""
     from workflow.audit import Walk
 
-    runs = split(heads, jobs)
-    if len(runs) < 2:
-        from workflow.audit import _event_rows, walk_events
-
-        return walk_events(_event_rows(), heads, points, seal_lengths)
     ranges: list[Range] = [
         (None if n == 0 else run[0], runs[n + 1][0] if n + 1 < len(runs) else None)
         for n, run in enumerate(runs)
@@ -128,10 +124,10 @@ def _start(database: dict[str, Any]) -> None:
 def _walk_share(share: tuple) -> Walk:
     from django.db import transaction
 
-    from workflow.audit import _event_rows, walk_events
+    from workflow.audit import event_rows, walk_events
 
     snapshot, streams, heads, points, seal_lengths = share
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
-        return walk_events(_event_rows(streams), heads, points, seal_lengths)
+        return walk_events(event_rows(streams), heads, points, seal_lengths)
