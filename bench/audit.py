@@ -36,7 +36,7 @@ from pathlib import Path
 CHECKPOINTS = Path(tempfile.mkdtemp(prefix="bench-audit-"))
 os.environ["AUDIT_CHECKPOINT_FILE"] = str(CHECKPOINTS / "checkpoints.log")
 
-from common import ROOT, require_postgresql, throwaway_database  # noqa: E402
+from common import ROOT, cpu_seconds_of, require_postgresql, throwaway_database  # noqa: E402
 
 BATCH = 20_000
 # A text's life, as the log records it; a stream is cut at a random length around the mean.
@@ -139,11 +139,12 @@ def generate(total: int, mean_length: int, first_stream: int = 0) -> tuple[int, 
     return len(heads), time.perf_counter() - started
 
 
-def verify_command(env: dict[str, str], jobs: int) -> tuple[float, int, str, float]:
-    """Seconds, exit status, output, and the CPU seconds of the command's own processes (the
-    database server's work is not in them: with one job, what one core of the verifier
-    spends)."""
+def verify_command(env: dict[str, str], jobs: int) -> tuple[float, int, str, float, float]:
+    """Seconds, exit status, output, the CPU seconds of the command's own processes (with one
+    job, what one core of the verifier spends) and those of the database server meanwhile
+    (it writes each event's canonical text; on this machine, so it can be read)."""
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_before = cpu_seconds_of("postgres")
     started = time.perf_counter()
     done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
         [sys.executable, "manage.py", "verify_audit", "--jobs", str(jobs)],
@@ -154,9 +155,10 @@ def verify_command(env: dict[str, str], jobs: int) -> tuple[float, int, str, flo
         check=False,
     )
     took = time.perf_counter() - started
+    server = cpu_seconds_of("postgres") - server_before
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
-    return took, done.returncode, (done.stdout + done.stderr).strip(), cpu
+    return took, done.returncode, (done.stdout + done.stderr).strip(), cpu, server
 
 
 def main(args: argparse.Namespace) -> None:
@@ -210,19 +212,20 @@ def main(args: argparse.Namespace) -> None:
     print(f"generation (Python hashes, COPY): {took:.0f} s, {total / took:,.0f} events/s\n")
     print(
         f"| `verify_audit --jobs` | intact: exit | intact: s (median of {args.repeat}) "
-        "| events/s | CPU s of its processes | events per CPU second "
+        "| events/s | CPU s of its processes | events per CPU second | database CPU s "
         "| altered: exit | altered: found in s | altered event named |"
     )
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for jobs in args.jobs:
         runs = intact[jobs]
         seconds = statistics.median(run[0] for run in runs)
         cpu = statistics.median(run[3] for run in runs)
-        found_in, status, output, _cpu = tampered[jobs]
+        server = statistics.median(run[4] for run in runs)
+        found_in, status, output, _cpu, _server = tampered[jobs]
         named = f"#{target}" in output or f" {target}" in output
         print(
             f"| {jobs} | {max(run[1] for run in runs)} | {seconds:.1f} "
-            f"| {total / seconds:,.0f} | {cpu:.1f} | {total / cpu:,.0f} "
+            f"| {total / seconds:,.0f} | {cpu:.1f} | {total / cpu:,.0f} | {server:.1f} "
             f"| {status} | {found_in:.1f} | {'yes' if named else 'NO'} (#{target}) |"
         )
     print(f"\nintact: {intact[args.jobs[0]][-1][2][-300:]}")

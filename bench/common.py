@@ -73,18 +73,32 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def children(pid: int) -> list[int]:
-    """The direct children of a process (a gunicorn master's workers, a celery pool)."""
-    found = []
+def _processes() -> Iterator[tuple[int, str, list[str]]]:
+    """Each live process: its id, its command's name and the fields of /proc/<pid>/stat after
+    the name (the state first)."""
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 raw = (entry / "stat").read_text()
             except OSError:
                 continue
-            if int(raw[raw.rindex(")") + 2 :].split()[1]) == pid:
-                found.append(int(entry.name))
-    return sorted(found)
+            name = raw[raw.index("(") + 1 : raw.rindex(")")]
+            yield int(entry.name), name, raw[raw.rindex(")") + 2 :].split()
+
+
+def children(pid: int) -> list[int]:
+    """The direct children of a process (a gunicorn master's workers, a celery pool)."""
+    return sorted(child for child, _name, fields in _processes() if int(fields[1]) == pid)
+
+
+def cpu_seconds_of(command: str) -> float:
+    """The CPU seconds (user and system) spent so far by the processes named `command` (a
+    PostgreSQL server's backends and workers, say), those that have ended included (in their
+    parent's count of its children); on this machine only."""
+    ticks = sum(
+        sum(int(n) for n in fields[11:15]) for _pid, name, fields in _processes() if name == command
+    )
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def database_url() -> str:

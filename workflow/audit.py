@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from workflow import announcements, digests, parallel_verification, witness
+from workflow.audit_rows import event_rows
 from workflow.models import (
     AuditChain,
     AuditCheckpoint,
@@ -760,11 +761,11 @@ def walk_events(
     points: dict[str, dict[int, str]],
     seal_lengths: dict[str, int],
 ) -> Walk:
-    """Check the events in `rows` (_ROW_COLUMNS, in stream then seq order): each one's hash
-    and link, each stream against its head row (`heads`: {stream: (length, head hash)}) and
-    its seals (`points`: {stream: {length: hash}}). `heads` and `points` hold the streams
-    these rows may belong to, and no others: a head or a seal whose stream has no event
-    left is reported too. Both are consumed."""
+    """Check the events in `rows` (as `audit_rows.event_rows` gives them, in stream then seq
+    order): each one's hash and link, each stream against its head row (`heads`: {stream:
+    (length, head hash)}) and its seals (`points`: {stream: {length: hash}}). `heads` and
+    `points` hold the streams these rows may belong to, and no others: a head or a seal whose
+    stream has no event left is reported too. Both are consumed."""
     walked = Walk()
     problems = walked.problems
 
@@ -789,16 +790,14 @@ def walk_events(
     stream_points: dict[int, str] = {}
     last_good_seal, rewritten = 0, False
     expected_seq, expected_prev = 1, GENESIS_HASH
-    for row in rows:
+    for pk, row_stream, seq, prev_hash, stored, digest, data in rows:
         checked += 1
-        pk, row_stream, seq, prev_hash, stored = row[0], row[1], row[2], row[16], row[17]
         if row_stream != stream:
             close_stream(stream, expected_seq - 1, expected_prev, last_id)
             stream, expected_seq, expected_prev = row_stream, 1, GENESIS_HASH
             stream_points, last_good_seal, rewritten = points.get(stream, {}), 0, False
-        data = canonical_row_bytes(row)
         # sha256 inline, the rest through digests: per event, a call costs.
-        recomputed = sha256(data).hexdigest() if row[18] == SHA256 else _row_hash(row[18], data)
+        recomputed = sha256(data).hexdigest() if digest == SHA256 else _row_hash(digest, data)
         if seq != expected_seq or prev_hash != expected_prev or recomputed != stored:
             problems.append(
                 (
@@ -830,128 +829,6 @@ def walk_events(
         if sealed:
             problems.append((None, f"{name}: 检查点封存了 {max(sealed)} 条，现已全部消失"))
     return walked
-
-
-# --- Full verification, fast: rows not models, canonical bytes from a template ---------------
-
-# What a full verification reads of each event, in this order: the integers canonical_bytes
-# writes come as their JSON text already (CAST gives Python's repr of an integer on both
-# databases; NULL as null), the time as its canonical UTC text; no model instance is made.
-_ROW_COLUMNS = (
-    "id",
-    "stream",
-    "seq",
-    "at",  # canonical text (see _at_sql)
-    "actor_id",  # JSON text
-    "actor_name",
-    "action",
-    "outcome",
-    "text_id",  # JSON text
-    "department",
-    "from_state",
-    "to_state",
-    "revision",  # JSON text
-    "comment",
-    "changes",
-    "detail",
-    "prev_hash",
-    "hash",
-    "digest",
-)
-_JSON_INTEGERS = frozenset({"actor_id", "text_id", "revision"})
-# canonical_bytes's document with its keys in sorted order; the property test in
-# tests/test_fast_verification.py holds the two byte for byte.
-_CANONICAL_TEMPLATE = (
-    '{"action":%s,"actor":%s,"actor_id":%s,"at":"%s","changes":%s,"comment":%s,'
-    '"department":%s,"detail":%s,"from_state":%s,"outcome":%s,"prev_hash":%s,'
-    '"revision":%s,"seq":%d,"stream":%s,"text":%s,"to_state":%s}'
-)
-_quote = json.encoder.encode_basestring  # json.dumps's own quoting with ensure_ascii=False
-_canonical_json = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
-# Rows fetched per round trip from the server-side cursor.
-VERIFY_FETCH_ROWS = 5000
-
-
-def _json_part(value: Any) -> str:
-    """A JSON column as canonical_bytes writes it, from the database's text (its spacing and
-    key order are the database's, so it is decoded first) or a decoded value."""
-    if isinstance(value, str):
-        value = json.loads(value)
-    return _canonical_json(value)
-
-
-def _at_text(at: Any) -> str:
-    """An event's time as canonical_bytes writes it, from a datetime or SQLite's naive UTC text."""
-    if isinstance(at, str):
-        at = datetime.fromisoformat(at)
-    at = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
-    return at.isoformat(timespec="microseconds")
-
-
-def canonical_row_bytes(row: tuple) -> bytes:
-    """canonical_bytes of the event in `row` (columns as _ROW_COLUMNS), without a model
-    instance: the full verification's encoder. Most events' JSON columns are empty."""
-    changes, detail = row[14], row[15]
-    return (
-        _CANONICAL_TEMPLATE
-        % (
-            _quote(row[6]),
-            _quote(row[5]),
-            row[4],
-            row[3],
-            changes if changes == "{}" else _json_part(changes),
-            _quote(row[13]),
-            _quote(row[9]),
-            detail if detail == "{}" else _json_part(detail),
-            _quote(row[10]),
-            _quote(row[7]),
-            _quote(row[16]),
-            row[12],
-            row[2],
-            _quote(row[1]),
-            row[8],
-            _quote(row[11]),
-        )
-    ).encode()
-
-
-def _at_sql(column: str) -> str:
-    if connection.vendor == "postgresql":
-        # In the database, not per row in Python: the same text as _at_text.
-        return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
-    return column
-
-
-def event_rows(streams: tuple[str | None, str | None] = (None, None)) -> Iterator[tuple]:
-    """Every event as a row (_ROW_COLUMNS), in (stream, seq) order (the unique index's), read
-    in chunks from a server-side cursor on PostgreSQL (a chunked cursor elsewhere); with
-    `streams` (from, to), those of the streams from `from` up to, not including, `to` (None:
-    no bound), in the database's order of names."""
-    quote = connection.ops.quote_name
-    expressions = []
-    for column in _ROW_COLUMNS:
-        if column in _JSON_INTEGERS:
-            expressions.append(f"COALESCE(CAST({quote(column)} AS TEXT), 'null')")
-        elif column == "at":
-            expressions.append(_at_sql(quote(column)))
-        else:
-            expressions.append(quote(column))
-    table = quote(AuditEvent._meta.db_table)
-    bounds, params = [], []
-    for sign, name in zip((">=", "<"), streams, strict=True):
-        if name is not None:
-            bounds.append(f"{quote('stream')} {sign} %s")
-            params.append(name)
-    where = f" WHERE {' AND '.join(bounds)}" if bounds else ""
-    order = f"{quote('stream')}, {quote('seq')}"
-    sql = f"SELECT {', '.join(expressions)} FROM {table}{where} ORDER BY {order}"  # noqa: S608
-    at_in_python = connection.vendor != "postgresql"
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(VERIFY_FETCH_ROWS):
-            if at_in_python:
-                rows = [(*row[:3], _at_text(row[3]), *row[4:]) for row in rows]
-            yield from rows
 
 
 def _result(

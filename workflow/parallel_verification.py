@@ -124,7 +124,8 @@ def _start(database: dict[str, Any]) -> None:
 def _walk_share(share: tuple) -> Walk:
     from django.db import transaction
 
-    from workflow.audit import event_rows, walk_events
+    from workflow.audit import walk_events
+    from workflow.audit_rows import event_rows
 
     snapshot, streams, heads, points, seal_lengths = share
     with transaction.atomic(), connection.cursor() as cursor:

@@ -1,0 +1,262 @@
+"""The audit events as a full verification reads them: rows, not models, each with the bytes
+its hash covers.
+
+`audit.canonical_bytes` defines those bytes. Making a model instance per event and encoding it
+costs more than the hash itself, so a full verification builds them another way, and the tests
+(tests/test_fast_verification.py) hold each way to `canonical_bytes` byte for byte:
+
+- On PostgreSQL the database writes the canonical text around the two JSON columns (quoting
+  each string as JSON quotes it), and the rows stream out with `COPY ... TO STDOUT`, so that
+  the database produces rows while the verifier hashes them. The JSON columns come as the
+  database's own text (its spacing and key order): those that are not empty are re-encoded here.
+- Elsewhere (SQLite) the columns are read in chunks and filled into a template here.
+
+The hashing stays in the verifier: a database that could hash for it could also lie about it.
+"""
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import connection
+
+from workflow.models import AuditEvent
+
+# One event as `event_rows` yields it: (id, stream, seq, prev_hash, hash, digest, canonical
+# bytes).
+EventRow = tuple[int, str, int, str, str, str, bytes]
+
+# What the template needs of each event, in this order: the integers canonical_bytes writes
+# come as their JSON text already (CAST gives Python's repr of an integer on both databases;
+# NULL as null), the time as its canonical UTC text; no model instance is made.
+_ROW_COLUMNS = (
+    "id",
+    "stream",
+    "seq",
+    "at",  # canonical text (see _at_sql)
+    "actor_id",  # JSON text
+    "actor_name",
+    "action",
+    "outcome",
+    "text_id",  # JSON text
+    "department",
+    "from_state",
+    "to_state",
+    "revision",  # JSON text
+    "comment",
+    "changes",
+    "detail",
+    "prev_hash",
+    "hash",
+    "digest",
+)
+_JSON_INTEGERS = frozenset({"actor_id", "text_id", "revision"})
+# canonical_bytes's document with its keys in sorted order; the property test in
+# tests/test_fast_verification.py holds the two byte for byte.
+_CANONICAL_TEMPLATE = (
+    '{"action":%s,"actor":%s,"actor_id":%s,"at":"%s","changes":%s,"comment":%s,'
+    '"department":%s,"detail":%s,"from_state":%s,"outcome":%s,"prev_hash":%s,'
+    '"revision":%s,"seq":%d,"stream":%s,"text":%s,"to_state":%s}'
+)
+_quote = json.encoder.encode_basestring  # json.dumps's own quoting with ensure_ascii=False
+_canonical_json = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+# Rows fetched per round trip where the rows are read in chunks (not on PostgreSQL).
+VERIFY_FETCH_ROWS = 5000
+
+
+def event_rows(streams: tuple[str | None, str | None] = (None, None)) -> Iterator[EventRow]:
+    """Every event with its canonical bytes, in (stream, seq) order (the unique index's); with
+    `streams` (from, to), those of the streams from `from` up to, not including, `to` (None:
+    no bound), in the database's order of names."""
+    if connection.vendor == "postgresql":
+        return _copied_rows(streams)
+    return _templated_rows(streams)
+
+
+def _where(streams: tuple[str | None, str | None]) -> tuple[str, list[str]]:
+    quote = connection.ops.quote_name
+    bounds, params = [], []
+    for sign, name in zip((">=", "<"), streams, strict=True):
+        if name is not None:
+            bounds.append(f"{quote('stream')} {sign} %s")
+            params.append(name)
+    return (f" WHERE {' AND '.join(bounds)}" if bounds else ""), params
+
+
+def _select(expressions: list[str], streams: tuple[str | None, str | None]) -> tuple[str, list]:
+    quote = connection.ops.quote_name
+    where, params = _where(streams)
+    table = quote(AuditEvent._meta.db_table)
+    order = f"{quote('stream')}, {quote('seq')}"
+    return f"SELECT {', '.join(expressions)} FROM {table}{where} ORDER BY {order}", params  # noqa: S608
+
+
+# --- PostgreSQL: the database writes the text, COPY streams it ------------------------------
+
+
+def _json_text(column: str) -> str:
+    # to_json quotes a string exactly as json.dumps(ensure_ascii=False) does: ", \ and the
+    # control characters escaped, nothing else.
+    return f"to_json({column})::text"
+
+
+def _integer_text(column: str) -> str:
+    return f"COALESCE(CAST({column} AS TEXT), 'null')"
+
+
+# Splits the canonical text of an event whose JSON columns are not both empty around them:
+# a control character JSON never writes raw and COPY does not escape.
+_AROUND_JSON = b"\x1f"
+
+
+def _canonical_sql() -> str:
+    """The canonical text as an SQL expression (the keys in canonical_bytes's sorted order),
+    whole when both JSON columns are empty; otherwise in five parts split by _AROUND_JSON:
+    before `changes`, its database text, between, `detail`'s, after."""
+    before = (
+        f"""'{{"action":' || {_json_text("action")} || ',"actor":' || {_json_text("actor_name")}"""
+        f""" || ',"actor_id":' || {_integer_text("actor_id")} || ',"at":"' || {_at_sql("at")}"""
+        """ || '","changes":'"""
+    )
+    between = (
+        f"""',"comment":' || {_json_text("comment")} || ',"department":' """
+        f"""|| {_json_text("department")} || ',"detail":'"""
+    )
+    after = (
+        f"""',"from_state":' || {_json_text("from_state")} || ',"outcome":' """
+        f"""|| {_json_text("outcome")} || ',"prev_hash":' || {_json_text("prev_hash")} """
+        f"""|| ',"revision":' || {_integer_text("revision")} || ',"seq":' || seq::text """
+        f"""|| ',"stream":' || {_json_text("stream")} || ',"text":' || {_integer_text("text_id")}"""
+        f""" || ',"to_state":' || {_json_text("to_state")} || '}}'"""
+    )
+    split = "chr(31)"
+    return (
+        f"CASE WHEN changes = '{{}}' AND detail = '{{}}' "
+        f"THEN {before} || '{{}}' || {between} || '{{}}' || {after} "
+        f"ELSE {before} || {split} || changes::text || {split} || {between} || {split} "
+        f"|| detail::text || {split} || {after} END"
+    )
+
+
+# COPY's text format escapes a backslash, and any tab, newline or other control character, with
+# a backslash (https://www.postgresql.org/docs/current/sql-copy.html, "Text Format"); it never
+# writes a raw tab or newline inside a field, so lines and fields split exactly.
+_COPY_ESCAPE = re.compile(rb"\\(?:([0-7]{1,3})|x([0-9A-Fa-f]{1,2})|(.))", re.DOTALL)
+_COPY_LETTERS = {b"b": b"\b", b"f": b"\f", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"v": b"\v"}
+
+
+def _copy_character(match: re.Match) -> bytes:
+    octal, hexadecimal, other = match.groups()
+    if octal:
+        return bytes([int(octal, 8) & 0xFF])
+    if hexadecimal:
+        return bytes([int(hexadecimal, 16)])
+    return _COPY_LETTERS.get(other, other)
+
+
+def _copy_fields(line: bytes) -> list[bytes]:
+    fields = line.split(b"\t")
+    if b"\\" in line:
+        fields = [_COPY_ESCAPE.sub(_copy_character, field) for field in fields]
+    return fields
+
+
+def _copied_rows(streams: tuple[str | None, str | None]) -> Iterator[EventRow]:
+    quote = connection.ops.quote_name
+    keys = [quote(c) for c in ("id", "stream", "seq", "prev_hash", "hash", "digest")]
+    sql, params = _select([*keys, _canonical_sql()], streams)
+    # The backend sends each row of a COPY TO as one message, ending in a newline.
+    copy_sql = f"COPY ({sql}) TO STDOUT"
+    with connection.cursor() as cursor, cursor.cursor.copy(copy_sql, params) as copy:
+        for message in copy:
+            pk, stream, seq, prev_hash, stored, digest, canonical = _copy_fields(
+                bytes(message[:-1])
+            )
+            if _AROUND_JSON in canonical:
+                before, changes, between, detail, after = canonical.split(_AROUND_JSON)
+                canonical = b"".join(
+                    (before, _json_bytes(changes), between, _json_bytes(detail), after)
+                )
+            yield (
+                int(pk),
+                stream.decode(),
+                int(seq),
+                prev_hash.decode(),
+                stored.decode(),
+                digest.decode(),
+                canonical,
+            )
+
+
+def _json_bytes(text: bytes) -> bytes:
+    return text if text == b"{}" else _json_part(text.decode()).encode()
+
+
+# --- Elsewhere: columns read in chunks, filled into the template -----------------------------
+
+
+def _templated_rows(streams: tuple[str | None, str | None]) -> Iterator[EventRow]:
+    quote = connection.ops.quote_name
+    expressions = []
+    for column in _ROW_COLUMNS:
+        if column in _JSON_INTEGERS:
+            expressions.append(_integer_text(quote(column)))
+        else:
+            expressions.append(quote(column))
+    sql, params = _select(expressions, streams)
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(VERIFY_FETCH_ROWS):
+            for row in rows:
+                row = (*row[:3], _at_text(row[3]), *row[4:])
+                yield (row[0], row[1], row[2], row[16], row[17], row[18], canonical_row_bytes(row))
+
+
+def _json_part(value: Any) -> str:
+    """A JSON column as canonical_bytes writes it, from the database's text (its spacing and
+    key order are the database's, so it is decoded first) or a decoded value."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    return _canonical_json(value)
+
+
+def _at_text(at: Any) -> str:
+    """An event's time as canonical_bytes writes it, from a datetime or SQLite's naive UTC text."""
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    at = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+    return at.isoformat(timespec="microseconds")
+
+
+def _at_sql(column: str) -> str:
+    # In the database, not per row in Python: the same text as _at_text.
+    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
+
+
+def canonical_row_bytes(row: tuple) -> bytes:
+    """canonical_bytes of the event in `row` (columns as _ROW_COLUMNS, the time as its
+    canonical text), without a model instance. Most events' JSON columns are empty."""
+    changes, detail = row[14], row[15]
+    return (
+        _CANONICAL_TEMPLATE
+        % (
+            _quote(row[6]),
+            _quote(row[5]),
+            row[4],
+            row[3],
+            changes if changes == "{}" else _json_part(changes),
+            _quote(row[13]),
+            _quote(row[9]),
+            detail if detail == "{}" else _json_part(detail),
+            _quote(row[10]),
+            _quote(row[7]),
+            _quote(row[16]),
+            row[12],
+            row[2],
+            _quote(row[1]),
+            row[8],
+            _quote(row[11]),
+        )
+    ).encode()
