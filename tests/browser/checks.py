@@ -41,7 +41,10 @@ def assert_accessible(page: Page) -> None:
 
 
 def horizontal_overflow(page: Page) -> int:
-    """How many pixels the page is wider than the window (0: no horizontal scrolling)."""
+    """How many pixels the page is wider than the window (0: no horizontal scrolling), once the
+    page and its stylesheets have loaded: after a click that navigates, the new page's
+    elements can be found before its layout's stylesheet applies."""
+    page.wait_for_load_state("load")
     return page.evaluate(
         "() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
         " - document.documentElement.clientWidth"
