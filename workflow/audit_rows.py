@@ -140,9 +140,10 @@ def _canonical_sql() -> str:
     )
 
 
-# COPY's text format escapes a backslash, and any tab, newline or other control character, with
-# a backslash (https://www.postgresql.org/docs/current/sql-copy.html, "Text Format"); it never
-# writes a raw tab or newline inside a field, so lines and fields split exactly.
+# COPY's text format writes a backslash, backspace, form feed, newline, carriage return, tab
+# and vertical tab inside a field as a backslash sequence
+# (https://www.postgresql.org/docs/current/sql-copy.html, "Text Format"), so lines and fields
+# split exactly; reading, it also takes octal and hexadecimal sequences, which are undone too.
 _COPY_ESCAPE = re.compile(rb"\\(?:([0-7]{1,3})|x([0-9A-Fa-f]{1,2})|(.))", re.DOTALL)
 _COPY_LETTERS = {b"b": b"\b", b"f": b"\f", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"v": b"\v"}
 
