@@ -3,8 +3,10 @@ each event's canonical text and COPY streams it, elsewhere a template is filled 
 the bytes must be exactly those `canonical_bytes` gives, whatever the event holds and however
 the database hands its columns back."""
 
+import copy
 import json
 from datetime import UTC, datetime, timedelta, timezone
+from unittest import mock
 
 import pytest
 from django.db import transaction
@@ -123,14 +125,14 @@ def test_the_rows_come_in_stream_then_seq_order(cast):
     assert keys == sorted(keys)
 
 
-@pytest.mark.parametrize("read_rows", [1, 2])
-def test_a_verification_read_in_small_chunks_finds_the_altered_comment(
-    cast, monkeypatch, read_rows
+@pytest.mark.parametrize("run_events", [1, 2, 1000])
+def test_a_verification_read_in_runs_of_any_length_finds_the_altered_comment(
+    cast, monkeypatch, run_events
 ):
     text = cast.text()
     act(cast.org_drafter, text, "submit")
     act(cast.org_reviewer, text, "return", comment="请补充")
-    monkeypatch.setattr(audit_rows, "VERIFY_FETCH_ROWS", read_rows)
+    monkeypatch.setattr(audit_rows, "RUN_EVENTS", run_events)
     target = AuditEvent.objects.get(stream=audit.text_stream(text.pk), seq=2)
     tamper(f"UPDATE {EVENTS} SET comment = %s WHERE id = %s", ["已改", target.pk])
 
@@ -139,6 +141,56 @@ def test_a_verification_read_in_small_chunks_finds_the_altered_comment(
     assert not result.ok
     assert result.first_bad == target.pk
     assert result.detail == f"事件 #{target.pk} 的内容与其哈希不符（被改动）"
+
+
+@pytest.mark.sqlite
+@pytest.mark.parametrize("read_rows", [1, 2])
+def test_sqlite_read_in_small_chunks_finds_the_altered_comment(cast, monkeypatch, read_rows):
+    text = cast.text()
+    act(cast.org_drafter, text, "submit")
+    act(cast.org_reviewer, text, "return", comment="请补充")
+    monkeypatch.setattr(audit_rows, "VERIFY_FETCH_ROWS", read_rows)
+    target = AuditEvent.objects.get(stream=audit.text_stream(text.pk), seq=2)
+    tamper(f"UPDATE {EVENTS} SET comment = %s WHERE id = %s", ["已改", target.pk])
+
+    assert audit.verify().first_bad == target.pk
+
+
+def test_a_stream_longer_than_a_run_comes_in_runs_of_its_own(cast, monkeypatch):
+    text = cast.text()
+    act(cast.org_drafter, text, "submit")
+    act(cast.org_reviewer, text, "return", comment="请补充")
+    monkeypatch.setattr(audit_rows, "RUN_EVENTS", 2)
+    stream = audit.text_stream(text.pk)
+
+    runs = [run for run in audit_rows.event_runs() if run.stream == stream]
+
+    assert [run.seqs for run in runs] == [[1, 2], [3]]
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("hash", "0" * 30 + "\x1e" + "0" * 33),  # the character between two events of a run
+        ("prev_hash", "a,b" + "0" * 61),
+        ("hash", '"' + "\\" * 20),
+        ("digest", "md5"),  # no algorithm of the log's
+        ("digest", "sha256\x1e"),
+    ],
+)
+def test_a_rewritten_hash_or_algorithm_names_its_event_whatever_it_holds(cast, column, value):
+    text = cast.text()
+    act(cast.org_drafter, text, "submit")
+    act(cast.org_reviewer, text, "return", comment="请补充")
+    target = AuditEvent.objects.get(stream=audit.text_stream(text.pk), seq=2)
+    tamper(f"UPDATE {EVENTS} SET {column} = %s WHERE id = %s", [value, target.pk])
+
+    result = audit.verify()
+
+    assert not result.ok
+    assert result.first_bad == target.pk
+    [row] = [row for row in audit_rows.event_rows() if row[0] == target.pk]
+    assert row[{"prev_hash": 3, "hash": 4, "digest": 5}[column]] == value
 
 
 @pytest.mark.parametrize(
@@ -191,11 +243,11 @@ awkward = '"\\\b\f\n\r\t\v\x01\x1e\x1f\x7f\u2028 中文 😀 \\N \\x41'
 
 
 @st.composite
-def stored_events(draw, number: int) -> AuditEvent:
+def stored_events(draw, stream: str, seq: int) -> AuditEvent:
     text = st.one_of(st.just(awkward), stored_text)
     return AuditEvent(
-        stream=f"{draw(st.sampled_from(['text', 'user', awkward[:16]]))}:{number}",
-        seq=1,
+        stream=stream,
+        seq=seq,
         at=draw(st.datetimes(timezones=st.just(UTC), min_value=datetime(1000, 1, 1))),
         actor_id=None,
         actor_name=draw(text.map(lambda t: t[:150])),
@@ -209,29 +261,88 @@ def stored_events(draw, number: int) -> AuditEvent:
         comment=draw(text),
         changes=draw(stored_objects),
         detail=draw(st.one_of(st.just({awkward: [awkward, 1.5, None]}), stored_objects)),
-        prev_hash=audit.GENESIS_HASH,
-        hash="0" * 64,
-        digest=draw(st.sampled_from(digests.ALGORITHMS)),
+        # What a hand could write into them, not only hex digits and an algorithm's name.
+        prev_hash=draw(st.one_of(st.just(audit.GENESIS_HASH), text.map(lambda t: t[:64]))),
+        hash=draw(st.one_of(st.just("0" * 64), text.map(lambda t: t[:64]))),
+        digest=draw(st.one_of(st.sampled_from(digests.ALGORITHMS), text.map(lambda t: t[:16]))),
     )
+
+
+@st.composite
+def stored_streams(draw, number: int) -> list[AuditEvent]:
+    stream = f"{draw(st.sampled_from(['text', 'user', awkward[:16]]))}:{number}"
+    length = draw(st.integers(min_value=1, max_value=3))
+    return [draw(stored_events(stream, seq)) for seq in range(1, length + 1)]
 
 
 @given(
     made=st.lists(
-        st.integers(min_value=0, max_value=2**20), min_size=1, max_size=6, unique=True
-    ).flatmap(lambda numbers: st.tuples(*(stored_events(n) for n in numbers)))
+        st.integers(min_value=0, max_value=2**20), min_size=1, max_size=5, unique=True
+    ).flatmap(lambda numbers: st.tuples(*(stored_streams(n) for n in numbers)))
 )
 @settings(
     max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-def test_the_database_gives_the_canonical_bytes_of_any_stored_event(db, made):
+def test_the_database_gives_every_stored_event_as_it_holds_it(db, made):
     with transaction.atomic():
-        AuditEvent.objects.bulk_create(made)
+        AuditEvent.objects.bulk_create([event for stream in made for event in stream])
         stored = {event.pk: event for event in AuditEvent.objects.all()}
         rows = list(audit_rows.event_rows())
         transaction.set_rollback(True)
 
     assert len(rows) == len(stored)
     for row in rows:
-        assert row[6] == audit.canonical_bytes(stored[row[0]])
+        event = stored[row[0]]
+        columns = (event.stream, event.seq, event.prev_hash, event.hash, event.digest)
+        assert row == (event.pk, *columns, audit.canonical_bytes(event))
+
+
+@st.composite
+def walked_logs(draw) -> tuple[list[audit_rows.EventRun], dict, dict]:
+    """Streams chained as the log chains them, then perhaps rewritten (a hash, a link, a
+    place, the content; an event gone), cut into runs anywhere; with head rows and seals that
+    may or may not match."""
+    runs: list[audit_rows.EventRun] = []
+    heads: dict[str, tuple[int, str]] = {}
+    points: dict[str, dict[int, str]] = {}
+    for number in range(draw(st.integers(min_value=1, max_value=4))):
+        stream = f"text:{number}"
+        rows, prev = [], audit.GENESIS_HASH
+        for seq in range(1, draw(st.integers(min_value=1, max_value=7)) + 1):
+            digest = draw(st.sampled_from(digests.ALGORITHMS))
+            data = draw(st.binary(max_size=8)) + prev.encode()
+            stored = digests.hexdigest(digest, data)
+            rows.append([100 * number + seq, stream, seq, prev, stored, digest, data])
+            prev = stored
+        for row in draw(st.lists(st.sampled_from(rows), max_size=2)):
+            column = draw(st.sampled_from([2, 3, 4, 5, 6]))
+            row[column] = {2: 99, 3: "f" * 64, 4: "e" * 64, 5: "md5", 6: b"rewritten"}[column]
+        if len(rows) > 1 and draw(st.booleans()):
+            del rows[draw(st.integers(min_value=0, max_value=len(rows) - 1))]
+        heads[stream] = draw(st.sampled_from([(len(rows), prev), (len(rows) + 1, prev)]))
+        for length in draw(st.sets(st.integers(min_value=1, max_value=8), max_size=3)):
+            stored = rows[length - 1][4] if length <= len(rows) else "d" * 64
+            points.setdefault(stream, {})[length] = draw(st.sampled_from([stored, "c" * 64]))
+        while rows:
+            size = draw(st.integers(min_value=1, max_value=len(rows)))
+            runs.extend(audit_rows._runs_of(iter([tuple(row) for row in rows[:size]])))
+            rows = rows[size:]
+    return runs, heads, points
+
+
+@given(log=walked_logs())
+@settings(max_examples=300, deadline=None)
+def test_a_run_checked_whole_finds_what_walking_its_events_one_by_one_finds(log):
+    runs, heads, points = log
+    seal_lengths = {name: max(p) for name, p in points.items()}
+
+    def walked() -> audit.Walk:
+        return audit.walk_events(runs, dict(heads), copy.deepcopy(points), dict(seal_lengths))
+
+    whole = walked()
+    with mock.patch.object(audit, "_passed_whole", return_value=False):
+        one_by_one = walked()
+
+    assert whole == one_by_one

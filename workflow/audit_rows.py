@@ -1,22 +1,26 @@
-"""The audit events as a full verification reads them: rows, not models, each with the bytes
-its hash covers.
+"""The audit events as a full verification reads them: runs of one stream's consecutive
+events, column by column, not models, each event with the bytes its hash covers.
 
 `audit.canonical_bytes` defines those bytes. Making a model instance per event and encoding it
 costs more than the hash itself, so a full verification builds them another way, and the tests
 (tests/test_fast_verification.py) hold each way to `canonical_bytes` byte for byte:
 
 - On PostgreSQL the database writes the canonical text around the two JSON columns (quoting
-  each string as JSON quotes it), and the rows stream out with `COPY ... TO STDOUT`, so that
-  the database produces rows while the verifier hashes them. The JSON columns come as the
-  database's own text (its spacing and key order): those that are not empty are re-encoded here.
-- Elsewhere (SQLite) the columns are read in chunks and filled into a template here.
+  each string as JSON quotes it) and joins a run's values into one row, and the rows stream out
+  with `COPY ... TO STDOUT`, so that the database produces runs while the verifier hashes them.
+  The JSON columns come as the database's own text (its spacing and key order): those that are
+  not empty are re-encoded here.
+- Elsewhere (SQLite) the columns are read in chunks, filled into a template here and gathered
+  into runs.
 
-The hashing stays in the verifier: a database that could hash for it could also lie about it.
+The hashing and every comparison stay in the verifier (`audit.walk_events`): a database that
+could check for it could also lie about it.
 """
 
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,17 +66,73 @@ _CANONICAL_TEMPLATE = (
 )
 _quote = json.encoder.encode_basestring  # json.dumps's own quoting with ensure_ascii=False
 _canonical_json = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+# The same encoder's and json.loads's C parts, made once: a JSON column is re-encoded for many
+# events, and json.dumps and json.loads each rebuild theirs and check their arguments on every
+# call, which costs twice what the work does. The property tests in
+# tests/test_fast_verification.py hold them to canonical_bytes.
+_scan_json = json.scanner.make_scanner(json.JSONDecoder())
+if json.encoder.c_make_encoder is not None:
+    _encode_canonical = json.encoder.c_make_encoder(
+        None,  # no check for cycles: a decoded column has none
+        _canonical_json,  # never called: decoded JSON holds nothing it cannot encode
+        _quote,
+        None,  # no indent
+        ":",
+        ",",
+        True,  # sort_keys
+        False,  # skipkeys
+        True,  # allow_nan, as json.dumps
+    )
+
+    def _encode_json(value: Any) -> str:
+        return "".join(_encode_canonical(value, 0))
+
+else:  # an interpreter without json's C speedups
+    _encode_json = _canonical_json
 # Rows fetched per round trip where the rows are read in chunks (not on PostgreSQL).
 VERIFY_FETCH_ROWS = 5000
 
 
-def event_rows(streams: tuple[str | None, str | None] = (None, None)) -> Iterator[EventRow]:
-    """Every event with its canonical bytes, in (stream, seq) order (the unique index's); with
-    `streams` (from, to), those of the streams from `from` up to, not including, `to` (None:
-    no bound), in the database's order of names."""
+@dataclass(slots=True)
+class EventRun:
+    """Consecutive events of one stream in seq order (at most RUN_EVENTS), column by column:
+    a verification checks a run whole, and reads its events one by one only when that fails."""
+
+    stream: str
+    ids: list[int] = field(default_factory=list)
+    seqs: list[int] = field(default_factory=list)
+    prev_hashes: list[str] = field(default_factory=list)
+    hashes: list[str] = field(default_factory=list)
+    digests: list[str] = field(default_factory=list)
+    canonicals: list[bytes] = field(default_factory=list)
+
+    def rows(self) -> Iterator[EventRow]:
+        columns = (self.ids, self.seqs, self.prev_hashes, self.hashes, self.digests)
+        for (pk, seq, prev_hash, stored, digest), canonical in zip(
+            zip(*columns, strict=True), self.canonicals, strict=True
+        ):
+            yield (pk, self.stream, seq, prev_hash, stored, digest, canonical)
+
+
+# Events a run holds at most: on PostgreSQL the database sends a run as one row, so that the
+# verifier handles one message for many events, not one for each; the bound keeps a very long
+# stream from becoming one huge row.
+RUN_EVENTS = 1000
+
+
+def event_runs(streams: tuple[str | None, str | None] = (None, None)) -> Iterator[EventRun]:
+    """Every event with its canonical bytes, in runs, in (stream, seq) order (the unique
+    index's); with `streams` (from, to), those of the streams from `from` up to, not including,
+    `to` (None: no bound), in the database's order of names."""
     if connection.vendor == "postgresql":
-        return _copied_rows(streams)
-    return _templated_rows(streams)
+        return _copied_runs(streams)
+    return _runs_of(_templated_rows(streams))
+
+
+def event_rows(streams: tuple[str | None, str | None] = (None, None)) -> Iterator[EventRow]:
+    """The events of `event_runs`, one by one."""
+    for run in event_runs(streams):
+        yield from run.rows()
 
 
 def _where(streams: tuple[str | None, str | None]) -> tuple[str, list[str]]:
@@ -164,31 +224,80 @@ def _copy_fields(line: bytes) -> list[bytes]:
     return fields
 
 
-def _copied_rows(streams: tuple[str | None, str | None]) -> Iterator[EventRow]:
+def _run_sql(streams: tuple[str | None, str | None]) -> tuple[str, list[str]]:
+    """One row per run: its stream, then each column's values in seq order, joined. A string
+    is joined as its JSON text (to_json escapes every control character), and so is an event's
+    canonical text, so that no value can hold the character between two events, whatever was
+    written into it."""
     quote = connection.ops.quote_name
-    keys = [quote(c) for c in ("id", "stream", "seq", "prev_hash", "hash", "digest")]
-    sql, params = _select([*keys, _canonical_sql()], streams)
-    # The backend sends each row of a COPY TO as one message, ending in a newline.
+    where, params = _where(streams)
+    stream, seq = quote("stream"), quote("seq")
+
+    def joined(expression: str, separator: str) -> str:
+        return f"string_agg({expression}, {separator} ORDER BY {seq})"
+
+    columns = [
+        stream,
+        joined(f"{quote('id')}::text", "','"),
+        joined(f"{seq}::text", "','"),
+        *(joined(_json_text(quote(c)), _BETWEEN_EVENTS_SQL) for c in _RUN_STRINGS),
+        joined(_canonical_sql(), _BETWEEN_EVENTS_SQL),
+    ]
+    table = quote(AuditEvent._meta.db_table)
+    run = f"{stream}, ({seq} - 1) / {RUN_EVENTS}"
+    sql = f"SELECT {', '.join(columns)} FROM {table}{where} GROUP BY {run} ORDER BY {run}"  # noqa: S608
+    return sql, params
+
+
+_RUN_STRINGS = ("prev_hash", "hash", "digest")
+# Between two events' values in a run: a control character JSON never writes raw, COPY does
+# not escape, and that differs from _AROUND_JSON.
+_BETWEEN_EVENTS = b"\x1e"
+_BETWEEN_EVENTS_SQL = "chr(30)"
+
+
+def _copied_runs(streams: tuple[str | None, str | None]) -> Iterator[EventRun]:
+    sql, params = _run_sql(streams)
     copy_sql = f"COPY ({sql}) TO STDOUT"
+    # The backend sends each row of a COPY TO as one message, ending in a newline.
     with connection.cursor() as cursor, cursor.cursor.copy(copy_sql, params) as copy:
         for message in copy:
-            pk, stream, seq, prev_hash, stored, digest, canonical = _copy_fields(
+            stream, ids, seqs, prev_hashes, hashes, digests, canonicals = _copy_fields(
                 bytes(message[:-1])
             )
-            if _AROUND_JSON in canonical:
-                before, changes, between, detail, after = canonical.split(_AROUND_JSON)
-                canonical = b"".join(
-                    (before, _json_bytes(changes), between, _json_bytes(detail), after)
-                )
-            yield (
-                int(pk),
+            yield EventRun(
                 stream.decode(),
-                int(seq),
-                prev_hash.decode(),
-                stored.decode(),
-                digest.decode(),
-                canonical,
+                _integers(ids),
+                _integers(seqs),
+                _strings(prev_hashes),
+                _strings(hashes),
+                _strings(digests),
+                _canonicals(canonicals),
             )
+
+
+def _integers(joined: bytes) -> list[int]:
+    return list(map(int, joined.split(b",")))
+
+
+def _strings(joined: bytes) -> list[str]:
+    text = joined.decode()
+    values = text.split(_BETWEEN_EVENTS.decode())
+    if "\\" in text:
+        return [json.loads(value) for value in values]
+    return [value[1:-1] for value in values]  # no escape: only the quotes to take off
+
+
+def _canonicals(joined: bytes) -> list[bytes]:
+    texts = joined.split(_BETWEEN_EVENTS)
+    if _AROUND_JSON in joined:
+        texts = [_with_canonical_json(text) if _AROUND_JSON in text else text for text in texts]
+    return texts
+
+
+def _with_canonical_json(text: bytes) -> bytes:
+    before, changes, between, detail, after = text.split(_AROUND_JSON)
+    return b"".join((before, _json_bytes(changes), between, _json_bytes(detail), after))
 
 
 def _json_bytes(text: bytes) -> bytes:
@@ -215,12 +324,32 @@ def _templated_rows(streams: tuple[str | None, str | None]) -> Iterator[EventRow
                 yield (row[0], row[1], row[2], row[16], row[17], row[18], canonical_row_bytes(row))
 
 
+def _runs_of(rows: Iterator[EventRow]) -> Iterator[EventRun]:
+    run = None
+    for pk, stream, seq, prev_hash, stored, digest, canonical in rows:
+        if run is None or stream != run.stream or len(run.ids) == RUN_EVENTS:
+            if run is not None:
+                yield run
+            run = EventRun(stream)
+        run.ids.append(pk)
+        run.seqs.append(seq)
+        run.prev_hashes.append(prev_hash)
+        run.hashes.append(stored)
+        run.digests.append(digest)
+        run.canonicals.append(canonical)
+    if run is not None:
+        yield run
+
+
 def _json_part(value: Any) -> str:
     """A JSON column as canonical_bytes writes it, from the database's text (its spacing and
     key order are the database's, so it is decoded first) or a decoded value."""
     if isinstance(value, str):
-        value = json.loads(value)
-    return _canonical_json(value)
+        try:
+            value = _scan_json(value, 0)[0]
+        except StopIteration:  # not JSON from its first character: let json.loads say why
+            value = json.loads(value)
+    return _encode_json(value)
 
 
 def _at_text(at: Any) -> str:

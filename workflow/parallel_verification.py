@@ -125,10 +125,10 @@ def _walk_share(share: tuple) -> Walk:
     from django.db import transaction
 
     from workflow.audit import walk_events
-    from workflow.audit_rows import event_rows
+    from workflow.audit_rows import event_runs
 
     snapshot, streams, heads, points, seal_lengths = share
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
-        return walk_events(event_rows(streams), heads, points, seal_lengths)
+        return walk_events(event_runs(streams), heads, points, seal_lengths)
