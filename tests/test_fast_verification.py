@@ -10,7 +10,7 @@ from unittest import mock
 
 import pytest
 from django.db import transaction
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tests.factories import act
@@ -346,3 +346,22 @@ def test_a_run_checked_whole_finds_what_walking_its_events_one_by_one_finds(log)
         one_by_one = walked()
 
     assert whole == one_by_one
+
+
+@given(log=walked_logs(), data=st.data())
+@settings(max_examples=100, deadline=None)
+def test_a_run_whose_events_came_out_of_order_is_walked_in_seq_order(log, data):
+    runs, heads, points = log
+    assume(all(len(set(run.seqs)) == len(run.seqs) for run in runs))  # as the unique index has it
+    seal_lengths = {name: max(p) for name, p in points.items()}
+
+    def rerun(rows: list[tuple]) -> audit_rows.EventRun:
+        return next(audit_rows._runs_of(iter(rows)))
+
+    def walked(runs: list[audit_rows.EventRun]) -> audit.Walk:
+        return audit.walk_events(runs, dict(heads), copy.deepcopy(points), dict(seal_lengths))
+
+    in_order = [rerun(sorted(run.rows(), key=lambda row: row[2])) for run in runs]
+    shuffled = [rerun(data.draw(st.permutations(list(run.rows())))) for run in runs]
+
+    assert walked(shuffled) == walked(in_order)

@@ -811,7 +811,7 @@ def walk_events(
             stream, place = run.stream, _Place(points.get(run.stream, {}))
         walked.checked += len(run.ids)
         if not _passed_whole(run, place):
-            for row in run.rows():
+            for row in sorted(run.rows(), key=_seq_of):
                 _walk_event(row, place, problems)
     close_stream(stream, place)
     for name, (length, _head_hash) in heads.items():
@@ -821,6 +821,10 @@ def walk_events(
         if sealed:
             problems.append((None, f"{name}: 检查点封存了 {max(sealed)} 条，现已全部消失"))
     return walked
+
+
+def _seq_of(row: EventRow) -> int:
+    return row[2]
 
 
 def _passed_whole(run: EventRun, place: _Place) -> bool:
