@@ -316,11 +316,11 @@ def _canonicals(joined: bytes) -> list[bytes]:
 
 def _with_canonical_json(text: bytes) -> bytes:
     before, changes, between, detail, after = text.split(_AROUND_JSON)
-    return b"".join((before, _json_bytes(changes), between, _json_bytes(detail), after))
-
-
-def _json_bytes(text: bytes) -> bytes:
-    return text if text == b"{}" else _json_part(text.decode()).encode()
+    if changes != b"{}":
+        changes = _json_part(changes.decode()).encode()
+    if detail != b"{}":
+        detail = _json_part(detail.decode()).encode()
+    return b"".join((before, changes, between, detail, after))
 
 
 # --- Elsewhere: columns read in chunks, filled into the template -----------------------------

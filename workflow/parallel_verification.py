@@ -124,11 +124,11 @@ def _start(database: dict[str, Any]) -> None:
 def _walk_share(share: tuple) -> Walk:
     from django.db import transaction
 
-    from workflow.audit import walk_events
+    from workflow.audit import cycle_collector_paused, walk_events
     from workflow.audit_rows import event_runs
 
     snapshot, streams, heads, points, seal_lengths = share
-    with transaction.atomic(), connection.cursor() as cursor:
+    with cycle_collector_paused(), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
         return walk_events(event_runs(streams), heads, points, seal_lengths)
