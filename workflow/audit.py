@@ -810,7 +810,7 @@ def walk_events(
         if run.stream != stream:
             close_stream(stream, place)
             stream, place = run.stream, _Place(points.get(run.stream, {}))
-        walked.checked += len(run.ids)
+        walked.checked += len(run)
         if not _passed_whole(run, place):
             for row in sorted(run.rows(), key=_seq_of):
                 _walk_event(row, place, problems)
@@ -833,8 +833,8 @@ def _passed_whole(run: EventRun, place: _Place) -> bool:
     to the one before, hashing to its hash, and the hash of each seal in the run; if so, move
     `place` past it. This is `_walk_event` for a run without a problem (one list comparison
     a column, not a branch an event); a run with one is walked event by event."""
-    first, count = place.seq, len(run.ids)
-    if run.seqs != list(range(first, first + count)):
+    first, count = place.seq, len(run)
+    if not run.placed_from(first):
         return False
     if run.prev_hashes[0] != place.prev_hash or run.prev_hashes[1:] != run.hashes[:-1]:
         return False
@@ -848,7 +848,7 @@ def _passed_whole(run: EventRun, place: _Place) -> bool:
     if any(run.hashes[seq - first] != place.sealed[seq] for seq in seals):
         return False
     place.last_good_seal = max(seals, default=place.last_good_seal)
-    place.seq, place.prev_hash, place.last_id = first + count, run.hashes[-1], run.ids[-1]
+    place.seq, place.prev_hash, place.last_id = first + count, run.hashes[-1], run.last_id
     return True
 
 

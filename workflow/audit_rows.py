@@ -17,10 +17,10 @@ The hashing and every comparison stay in the verifier (`audit.walk_events`): a d
 could check for it could also lie about it.
 """
 
+import functools
 import json
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -93,18 +93,48 @@ else:  # an interpreter without json's C speedups
 VERIFY_FETCH_ROWS = 5000
 
 
-@dataclass(slots=True)
 class EventRun:
     """Consecutive events of one stream in seq order (at most RUN_EVENTS), column by column:
-    a verification checks a run whole, and reads its events one by one only when that fails."""
+    a verification checks a run whole, and reads its events one by one only when that fails.
 
-    stream: str
-    ids: list[int] = field(default_factory=list)
-    seqs: list[int] = field(default_factory=list)
-    prev_hashes: list[str] = field(default_factory=list)
-    hashes: list[str] = field(default_factory=list)
-    digests: list[str] = field(default_factory=list)
-    canonicals: list[bytes] = field(default_factory=list)
+    The ids and places stay as the database joined them ("7,8,9") until something asks for
+    them: a run that passes needs only its last id, and its places compared whole."""
+
+    __slots__ = ("_ids", "_seqs", "canonicals", "digests", "hashes", "prev_hashes", "stream")
+
+    def __init__(
+        self,
+        stream: str,
+        ids: bytes,
+        seqs: bytes,
+        prev_hashes: list[str],
+        hashes: list[str],
+        digests: list[str],
+        canonicals: list[bytes],
+    ) -> None:
+        self.stream = stream
+        self._ids, self._seqs = ids, seqs
+        self.prev_hashes, self.hashes, self.digests = prev_hashes, hashes, digests
+        self.canonicals = canonicals
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    @property
+    def ids(self) -> list[int]:
+        return _integers(self._ids)
+
+    @property
+    def seqs(self) -> list[int]:
+        return _integers(self._seqs)
+
+    @property
+    def last_id(self) -> int:
+        return int(self._ids.rpartition(b",")[2])
+
+    def placed_from(self, first: int) -> bool:
+        """Whether the run's events are at places first, first + 1, ... in this order."""
+        return self._seqs == _places(first, len(self.hashes))
 
     def rows(self) -> Iterator[EventRow]:
         columns = (self.ids, self.seqs, self.prev_hashes, self.hashes, self.digests)
@@ -112,6 +142,15 @@ class EventRun:
             zip(*columns, strict=True), self.canonicals, strict=True
         ):
             yield (pk, self.stream, seq, prev_hash, stored, digest, canonical)
+
+
+@functools.lru_cache(maxsize=4096)
+def _places(first: int, count: int) -> bytes:
+    return _joined_integers(range(first, first + count))
+
+
+def _joined_integers(numbers: Iterable[int]) -> bytes:
+    return ",".join(map(str, numbers)).encode()
 
 
 # Events a run holds at most: on PostgreSQL the database sends a run as one row, so that the
@@ -286,8 +325,8 @@ def _run_of(line: bytes) -> EventRun:
     stream, ids, seqs, prev_hashes, hashes, digests, canonicals = _copy_fields(line)
     return EventRun(
         stream.decode(),
-        _integers(ids),
-        _integers(seqs),
+        ids,
+        seqs,
         _strings(prev_hashes),
         _strings(hashes),
         _strings(digests),
@@ -344,20 +383,30 @@ def _templated_rows(streams: tuple[str | None, str | None]) -> Iterator[EventRow
 
 
 def _runs_of(rows: Iterator[EventRow]) -> Iterator[EventRun]:
-    run = None
-    for pk, stream, seq, prev_hash, stored, digest, canonical in rows:
-        if run is None or stream != run.stream or len(run.ids) == RUN_EVENTS:
-            if run is not None:
-                yield run
-            run = EventRun(stream)
-        run.ids.append(pk)
-        run.seqs.append(seq)
-        run.prev_hashes.append(prev_hash)
-        run.hashes.append(stored)
-        run.digests.append(digest)
-        run.canonicals.append(canonical)
-    if run is not None:
-        yield run
+    columns: list[list] = []
+    stream = None
+    for row in rows:
+        if row[1] != stream or len(columns[0]) == RUN_EVENTS:
+            if columns:
+                yield _run_from(stream, columns)
+            columns, stream = [[], [], [], [], [], []], row[1]
+        for column, value in zip(columns, (*row[:1], *row[2:]), strict=True):
+            column.append(value)
+    if columns:
+        yield _run_from(stream, columns)
+
+
+def _run_from(stream: str, columns: list[list]) -> EventRun:
+    ids, seqs, prev_hashes, hashes, digests, canonicals = columns
+    return EventRun(
+        stream,
+        _joined_integers(ids),
+        _joined_integers(seqs),
+        prev_hashes,
+        hashes,
+        digests,
+        canonicals,
+    )
 
 
 def _json_part(value: Any) -> str:
