@@ -47,10 +47,10 @@ lint: install
 	$(PY) manage.py makemigrations --check --dry-run
 
 test-sqlite: install services
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=15
 
 test-postgres: install services
-	DATABASE_URL=$(PG_URL) $(PY) -m pytest
+	DATABASE_URL=$(PG_URL) $(PY) -m pytest --durations=15
 
 # The two databases' runs at once: each is one process, and their live tests start servers of
 # their own (private Redis, free ports), so neither sees the other's.
