@@ -125,15 +125,20 @@ def test_the_rows_come_in_stream_then_seq_order(cast):
     assert keys == sorted(keys)
 
 
+def second_event_of_a_returned_text(cast) -> AuditEvent:
+    """The second event (the submit) of a text submitted and returned with a comment."""
+    text = cast.text()
+    act(cast.org_drafter, text, "submit")
+    act(cast.org_reviewer, text, "return", comment="请补充")
+    return AuditEvent.objects.get(stream=audit.text_stream(text.pk), seq=2)
+
+
 @pytest.mark.parametrize("run_events", [1, 2, 1000])
 def test_a_verification_read_in_runs_of_any_length_finds_the_altered_comment(
     cast, monkeypatch, run_events
 ):
-    text = cast.text()
-    act(cast.org_drafter, text, "submit")
-    act(cast.org_reviewer, text, "return", comment="请补充")
     monkeypatch.setattr(audit_rows, "RUN_EVENTS", run_events)
-    target = AuditEvent.objects.get(stream=audit.text_stream(text.pk), seq=2)
+    target = second_event_of_a_returned_text(cast)
     tamper(f"UPDATE {EVENTS} SET comment = %s WHERE id = %s", ["已改", target.pk])
 
     result = audit.verify()
@@ -146,11 +151,8 @@ def test_a_verification_read_in_runs_of_any_length_finds_the_altered_comment(
 @pytest.mark.sqlite
 @pytest.mark.parametrize("read_rows", [1, 2])
 def test_sqlite_read_in_small_chunks_finds_the_altered_comment(cast, monkeypatch, read_rows):
-    text = cast.text()
-    act(cast.org_drafter, text, "submit")
-    act(cast.org_reviewer, text, "return", comment="请补充")
     monkeypatch.setattr(audit_rows, "VERIFY_FETCH_ROWS", read_rows)
-    target = AuditEvent.objects.get(stream=audit.text_stream(text.pk), seq=2)
+    target = second_event_of_a_returned_text(cast)
     tamper(f"UPDATE {EVENTS} SET comment = %s WHERE id = %s", ["已改", target.pk])
 
     assert audit.verify().first_bad == target.pk
@@ -179,10 +181,7 @@ def test_a_stream_longer_than_a_run_comes_in_runs_of_its_own(cast, monkeypatch):
     ],
 )
 def test_a_rewritten_hash_or_algorithm_names_its_event_whatever_it_holds(cast, column, value):
-    text = cast.text()
-    act(cast.org_drafter, text, "submit")
-    act(cast.org_reviewer, text, "return", comment="请补充")
-    target = AuditEvent.objects.get(stream=audit.text_stream(text.pk), seq=2)
+    target = second_event_of_a_returned_text(cast)
     tamper(f"UPDATE {EVENTS} SET {column} = %s WHERE id = %s", [value, target.pk])
 
     result = audit.verify()
