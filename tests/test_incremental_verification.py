@@ -137,6 +137,19 @@ def test_an_incremental_verification_catches_an_altered_new_event(cast, verified
     assert kept.first_bad == new.pk
 
 
+def test_an_incremental_verification_names_a_new_event_whose_algorithm_was_rewritten(
+    cast, verified
+):
+    act(cast.org_drafter, verified[0], "submit")
+    new = stream_of(verified[0])[-1]
+    tamper(f"UPDATE {EVENTS} SET digest = %s WHERE id = %s", ["md5", new.pk])
+
+    kept = audit.verify_new_and_keep()
+
+    assert kept.ok is False
+    assert kept.first_bad == new.pk
+
+
 def test_an_incremental_verification_catches_a_deleted_verified_tail(cast, verified):
     events = stream_of(verified[0])
     kept = events[-2]

@@ -658,9 +658,18 @@ def _event_link_problem(
         event.pk,
         event.seq,
         event.prev_hash,
-        compute_hash(event),
+        _recomputed_hash(event),
         event.hash,
     )
+
+
+def _recomputed_hash(event: AuditEvent) -> str | None:
+    """`compute_hash` of a stored event; None (matching no stored hash) when its algorithm's
+    name is none of the log's, which only a row rewritten by hand can hold."""
+    try:
+        return compute_hash(event)
+    except ValueError:
+        return None
 
 
 def _row_hash(digest: str, data: bytes) -> str | None:
@@ -1130,7 +1139,7 @@ def _walk_new(
         problems.append((None, f"{name}: 头部记录 {head[0]} 条，已校验过 {length} 条"))
     if length:
         anchor = events[0] if events and events[0].seq == length else None
-        if anchor is None or anchor.hash != last_hash or compute_hash(anchor) != anchor.hash:
+        if anchor is None or anchor.hash != last_hash or _recomputed_hash(anchor) != anchor.hash:
             where = anchor.pk if anchor else (events[0].pk if events else None)
             problems.append((where, f"{name}: 已校验的第 {length} 条事件被删除或改动"))
             return 0, problems
