@@ -19,7 +19,7 @@ from django.db import DatabaseError, connection, transaction
 from tests.factories import act
 from tests.tampering import CHECKPOINTS, EVENTS, tamper
 from workflow import audit
-from workflow.models import AuditChain, AuditCheckpoint, AuditEvent
+from workflow.models import AuditChain, AuditCheckpoint, AuditEvent, AuditSealedHead
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -148,6 +148,128 @@ def test_events_after_the_last_checkpoint_still_verify(cast, sealed):
 
     assert result.ok is True, result.detail
     assert result.latest_checkpoint["seq"] == 1
+
+
+# --- Roots: each checkpoint commits to every head, at the cost of what it sealed ------------
+
+
+def test_a_seal_reads_only_the_heads_that_changed_since_the_last_seal(cast, seal):
+    """A province's log has hundreds of thousands of streams and a seal follows each change
+    within seconds: the sealer must not read every stream's head each time."""
+    for _ in range(5):
+        cast.text()
+    seal()
+    text = cast.text()  # its stream and its creator's: the heads that changed
+    changed = {audit.text_stream(text.pk)} | {
+        name for name, head in every_head().items() if name.startswith("user:")
+    }
+    heads_read = []
+
+    def count_rows(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if "workflow_audit_chain" in sql and connection.vendor == "postgresql":
+            heads_read.append(context["cursor"].rowcount)
+        return result
+
+    with connection.execute_wrapper(count_rows):
+        checkpoint = seal()
+
+    assert checkpoint.seq == 2
+    assert set(checkpoint.heads) <= changed
+    assert audit.text_stream(text.pk) in checkpoint.heads
+    if connection.vendor == "postgresql":
+        assert sum(heads_read) == len(checkpoint.heads) < AuditChain.objects.count()
+
+
+def test_each_checkpoint_counts_every_event_and_stream_though_it_reads_only_what_changed(
+    cast, seal
+):
+    text = cast.text()
+    seal()
+    act(cast.org_drafter, text, "submit")
+    seal()
+    cast.text()
+
+    third = seal()
+
+    assert third.event_count == AuditEvent.objects.count()
+    assert third.stream_count == AuditChain.objects.count()
+
+
+def test_a_checkpoint_re_signed_with_a_root_that_does_not_follow_is_detected(cast, sealed, seal):
+    """Someone holding the signing key can re-sign a checkpoint; its root must still follow
+    from the previous checkpoint's and the heads it sealed."""
+    act(cast.org_reviewer, sealed, "dept_approve")
+    second = seal()
+    second.root = audit._chained_root(audit.GENESIS_HASH, second.heads, second.digest)
+    second.hash = audit._digest(audit._checkpoint_document(second), second.digest)
+    second.signature = audit._sign(second.hash, second.signature_digest)
+    tamper(
+        f"UPDATE {CHECKPOINTS} SET root = %s, hash = %s, signature = %s WHERE seq = 2",
+        [second.root, second.hash, second.signature],
+    )
+
+    assert_detected("检查点 2 的根哈希")
+
+
+def seal_as_before_chained_roots() -> AuditCheckpoint:
+    """Checkpoint 1 as releases before migration 0019 made it: its root the hash of every
+    stream's head (`map`), its line in the file."""
+    heads = every_head()
+    checkpoint = AuditCheckpoint(
+        seq=1,
+        event_count=sum(length for length, _hash in heads.values()),
+        stream_count=len(heads),
+        heads=heads,
+        prev_hash=audit.GENESIS_HASH,
+        root_kind=AuditCheckpoint.RootKind.MAP,
+        root=audit._digest(sorted(heads.items()), "sha256"),
+    )
+    checkpoint.hash = audit._digest(audit._checkpoint_document(checkpoint), checkpoint.digest)
+    checkpoint.signature = audit._sign(checkpoint.hash, checkpoint.signature_digest)
+    checkpoint.save(force_insert=True)
+    AuditSealedHead.objects.bulk_create(
+        AuditSealedHead(stream=name, length=head[0], head_hash=head[1])
+        for name, head in heads.items()
+    )
+    audit._append_to_file(audit._file_line(checkpoint))
+    return checkpoint
+
+
+def test_a_log_sealed_before_chained_roots_still_verifies_and_later_seals_chain_after_it(
+    cast, seal
+):
+    text = cast.text()
+    act(cast.org_drafter, text, "submit")
+    first = seal_as_before_chained_roots()
+    audit.verify_and_keep()
+    act(cast.org_reviewer, text, "dept_approve")
+
+    second = seal()
+
+    assert second.root_kind == AuditCheckpoint.RootKind.CHAIN
+    assert second.event_count == AuditEvent.objects.count()
+    assert second.prev_hash == first.hash
+    assert audit.verify().ok is True
+    assert audit.verify_new_and_keep().ok is True
+
+
+def test_a_map_root_that_does_not_hash_every_head_is_detected(cast, seal):
+    text = cast.text()
+    first = seal_as_before_chained_roots()
+    wrong = dict(first.heads)
+    wrong[audit.text_stream(text.pk)] = [9, "0" * 64]
+    first.root = audit._digest(sorted(wrong.items()), first.digest)
+    first.hash = audit._digest(audit._checkpoint_document(first), first.digest)
+    first.signature = audit._sign(first.hash, first.signature_digest)
+    tamper(
+        f"UPDATE {CHECKPOINTS} SET root = %s, hash = %s, signature = %s WHERE seq = 1",
+        [first.root, first.hash, first.signature],
+    )
+    settings.AUDIT_CHECKPOINT_FILE.unlink()  # the file's line would disagree first
+    audit._append_to_file(audit._file_line(first))
+
+    assert_detected("检查点 1 的根哈希")
 
 
 # --- Tampering that only a checkpoint reveals ------------------------------------------------

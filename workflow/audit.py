@@ -24,7 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from workflow import announcements, digests, parallel_verification, witness
@@ -301,6 +301,20 @@ def _file_line(checkpoint: AuditCheckpoint, unannounced: dict[str, list[int]] | 
     )
 
 
+def _chained_root(previous_root: str, heads: dict[str, list], algorithm: str) -> str:
+    """The root of a checkpoint that sealed `heads` after one whose root is `previous_root`
+    (`AuditCheckpoint.RootKind.CHAIN`): each root commits to the one before it, so to every
+    stream's head, and costs only what this checkpoint sealed."""
+    return _digest([previous_root, sorted(heads.items())], algorithm)
+
+
+def _expected_root(checkpoint: AuditCheckpoint, previous_root: str, sealed: dict) -> str:
+    """What `checkpoint.root` must be, `sealed` being every head sealed up to it."""
+    if checkpoint.root_kind == AuditCheckpoint.RootKind.MAP:
+        return _digest(sorted(sealed.items()), checkpoint.digest)
+    return _chained_root(previous_root, checkpoint.heads, checkpoint.digest)
+
+
 def _sealed_map(checkpoints: list[AuditCheckpoint]) -> dict[str, list]:
     sealed: dict[str, list] = {}
     for checkpoint in checkpoints:
@@ -327,34 +341,37 @@ def seal() -> AuditCheckpoint | None:
     and, when AUDIT_WITNESS_URL names one, the same line sent to the witness. None when
     nothing was written since the last checkpoint.
 
-    Reads the last checkpoint and the sealed heads (AuditSealedHead), not every checkpoint:
-    seals come within seconds of each change, so there are many."""
+    Reads the last checkpoint and the heads that changed since (AuditSealedHead against
+    AuditChain, compared in the database), not every checkpoint nor every head: seals come
+    within seconds of each change, so there are many, and a province's log has hundreds of
+    thousands of streams."""
     _one_sealer_at_a_time()
     previous = AuditCheckpoint.objects.order_by("-seq").first()
-    sealed = {h.stream: [h.length, h.head_hash] for h in AuditSealedHead.objects.all()}
-    # One query: a consistent snapshot of every stream's head.
-    current = {c.stream: [c.length, c.head_hash] for c in AuditChain.objects.all()}
-    changed = {name: head for name, head in current.items() if sealed.get(name) != head}
+    changed, was = _unsealed_heads()
     if previous is not None and not changed:
         return None
     # Sealed all the same (the log must stay sealable), but named in the line outside.
     unannounced = announcements.unannounced(
         {name: head[0] for name, head in changed.items()},
-        {name: sealed[name][0] for name in changed if name in sealed},
+        {name: length for name, length in was.items() if length is not None},
     )
     if unannounced:
         log.error("audit: sealing events the application never announced: %s", unannounced)
+    grown = sum(head[0] - (was[name] or 0) for name, head in changed.items())
     checkpoint = AuditCheckpoint(
         seq=previous.seq + 1 if previous else 1,
         at=timezone.now(),
-        event_count=sum(length for length, _head in current.values()),
-        stream_count=len(current),
+        event_count=(previous.event_count if previous else 0) + grown,
+        stream_count=(previous.stream_count if previous else 0)
+        + sum(1 for length in was.values() if length is None),
         heads=changed,
         prev_hash=previous.hash if previous else GENESIS_HASH,
         digest=digests.current(),
         signature_digest=digests.current_signature(),
     )
-    checkpoint.root = _digest(sorted(current.items()), checkpoint.digest)
+    checkpoint.root = _chained_root(
+        previous.root if previous else GENESIS_HASH, changed, checkpoint.digest
+    )
     checkpoint.hash = _digest(_checkpoint_document(checkpoint), checkpoint.digest)
     checkpoint.signature = _sign(checkpoint.hash, checkpoint.signature_digest)
     checkpoint.save(force_insert=True)
@@ -369,6 +386,25 @@ def seal() -> AuditCheckpoint | None:
     transaction.on_commit(lambda: _append_to_file(line))
     transaction.on_commit(lambda: witness.send(line), robust=True)
     return checkpoint
+
+
+def _unsealed_heads() -> tuple[dict[str, list], dict[str, int | None]]:
+    """The heads of the streams that changed since they were last sealed, and the length each
+    had then (None: never sealed), in one statement, so one snapshot. AuditSealedHead is
+    written only with the checkpoints, under the sealing lock: with the last checkpoint's
+    counts it gives the new ones without reading every head."""
+    sealed = AuditSealedHead.objects.filter(stream=OuterRef("stream"))
+    rows = (
+        AuditChain.objects.exclude(
+            Exists(sealed.filter(length=OuterRef("length"), head_hash=OuterRef("head_hash")))
+        )
+        .annotate(sealed_length=Subquery(sealed.values("length")[:1]))
+        .values_list("stream", "length", "head_hash", "sealed_length")
+    )
+    changed, was = {}, {}
+    for stream, length, head_hash, sealed_length in rows:
+        changed[stream], was[stream] = [length, head_hash], sealed_length
+    return changed, was
 
 
 def _append_to_file(line: str) -> None:
@@ -466,7 +502,7 @@ def _check_checkpoints(
     checkpoints: list[AuditCheckpoint],
     file_end: int | None = None,
     *,
-    after: tuple[int, str] = (0, GENESIS_HASH),
+    after: tuple[int, str, str] = (0, GENESIS_HASH, GENESIS_HASH),
     sealed: dict[str, list] | None = None,
     file_start: int = 0,
     file_points: dict[str, dict[int, str]] | None = None,
@@ -474,14 +510,14 @@ def _check_checkpoints(
 ) -> list[str]:
     """Each checkpoint must hash, sign, chain and add up; the file outside must agree.
 
-    `checkpoints` follow checkpoint `after` (seq, hash), whose cumulative sealed heads are
-    `sealed` (both empty for the whole log); `sealed` is updated in place. The file is read
+    `checkpoints` follow checkpoint `after` (seq, hash, root), whose cumulative sealed heads
+    are `sealed` (both empty for the whole log); `sealed` is updated in place. The file is read
     from byte `file_start` to `file_end` (None: to its end); the heads its lines sealed are
     added to `file_points`, the events they name as never announced to `unannounced`
     (checkpoint seq, stream, announced length, sealed length)."""
     problems = []
     sealed = {} if sealed is None else sealed
-    expected_seq, prev_hash = after[0] + 1, after[1]
+    expected_seq, prev_hash, prev_root = after[0] + 1, after[1], after[2]
     for checkpoint in checkpoints:
         sealed.update(checkpoint.heads)
         name = f"检查点 {checkpoint.seq}"
@@ -495,9 +531,9 @@ def _check_checkpoints(
             _sign(checkpoint.hash, checkpoint.signature_digest), checkpoint.signature
         ):
             problems.append(f"{name} 的签名无效")
-        elif _digest(sorted(sealed.items()), checkpoint.digest) != checkpoint.root:
+        elif _expected_root(checkpoint, prev_root, sealed) != checkpoint.root:
             problems.append(f"{name} 的根哈希与其记录的数据流不符")
-        expected_seq, prev_hash = expected_seq + 1, checkpoint.hash
+        expected_seq, prev_hash, prev_root = expected_seq + 1, checkpoint.hash, checkpoint.root
     problems.extend(_check_file(checkpoints, file_start, file_end, file_points, unannounced))
     return problems
 
@@ -1045,14 +1081,17 @@ STREAMS_PER_QUERY = 200
 def _verify_since(state: dict[str, Any], checked: int, file_end: int) -> VerifyResult:
     verified: dict[str, list] = dict(state.get("streams", {}))
     sealed: dict[str, list] = dict(state.get("sealed", {}))
-    after = tuple(state.get("checkpoint") or (0, GENESIS_HASH))
+    seq, checkpoint_hash = state.get("checkpoint") or (0, GENESIS_HASH)
+    after = (seq, checkpoint_hash, GENESIS_HASH)
     heads = {c.stream: [c.length, c.head_hash] for c in AuditChain.objects.all()}
     problems: list[tuple[int | None, str]] = []
 
-    if after[0]:
-        still = AuditCheckpoint.objects.filter(seq=after[0]).values_list("hash", flat=True)
-        if list(still) != [after[1]]:
-            problems.append((None, f"已校验的检查点 {after[0]} 被删除或改动"))
+    if seq:
+        still = list(AuditCheckpoint.objects.filter(seq=seq).values_list("hash", "root"))
+        if [row[0] for row in still] != [checkpoint_hash]:
+            problems.append((None, f"已校验的检查点 {seq} 被删除或改动"))
+        else:
+            after = (seq, checkpoint_hash, still[0][1])
     points: dict[str, dict[int, str]] = {s: {length: h} for s, (length, h) in sealed.items()}
     file_points: dict[str, dict[int, str]] = {}
     never: list[tuple[int, str, int, int]] = []

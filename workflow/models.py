@@ -155,11 +155,20 @@ class AuditChain(models.Model):
 class AuditCheckpoint(models.Model):
     """A seal over the whole log at one moment: every stream's length and head hash.
 
-    `heads` holds only the streams that changed since the previous checkpoint; `root` is
-    the hash of the full map, `hash` chains the checkpoints and `signature` is an HMAC
-    with the installation's key. The same line is appended to a file outside the database,
-    so that deleting the newest events, their chain heads and the checkpoints is detected.
+    `heads` holds only the streams that changed since the previous checkpoint; `root`
+    commits to the full map (`RootKind`), `hash` chains the checkpoints and `signature` is
+    an HMAC with the installation's key. The same line is appended to a file outside the
+    database, so that deleting the newest events, their chain heads and the checkpoints is
+    detected.
     """
+
+    class RootKind(models.TextChoices):
+        # The hash of every stream's head: a seal and its verification cost the whole log.
+        # Only checkpoints made before migration 0019 have it.
+        MAP = "map", "map"
+        # The hash of the previous checkpoint's root and the heads sealed here: it commits
+        # to every stream's head through the roots before it, and costs what was sealed.
+        CHAIN = "chain", "chain"
 
     seq = models.PositiveIntegerField(unique=True)
     at = models.DateTimeField(default=timezone.now)
@@ -173,6 +182,7 @@ class AuditCheckpoint(models.Model):
     # The algorithms that made `root` and `hash`, and the hash inside `signature`'s HMAC.
     digest = models.CharField(max_length=16, default="sha256")
     signature_digest = models.CharField(max_length=16, default="sha256")
+    root_kind = models.CharField(max_length=8, choices=RootKind.choices, default=RootKind.CHAIN)
 
     class Meta:
         db_table = "workflow_audit_checkpoint"
