@@ -5,19 +5,23 @@ the run.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/budget_workflow \\
         .venv/bin/python bench/audit.py [--events 5000000] [--stream-length 12] [--jobs 1,2]
+            [--checkpoints 1000] [--repeat 3]
 
 Generation: chains of realistic length (a text's life: created, edited, submitted, decided,
-returned and resubmitted...), each event made by the product's own append (`audit._append`
-on a head row held in memory: whatever the chain's format becomes, the bench writes it) and
-written with COPY in batches, heads last. It first times 100,000 events and prints the
-projected time for the rest. Then a checkpoint is sealed (as the hourly job would have), and
-`manage.py verify_audit` runs as a command of its own (its parallelism included) on the
-intact log; then one event in the middle has its comment altered behind the database's back
-(its append-only trigger disabled for that one UPDATE, as the database's owner could) and
-`verify_audit` runs again: it must fail naming that event. Each is timed with each `--jobs`
-value (default 1 and 2: one process, and the streams split between two).
+returned and resubmitted...), each event made by the product's own append (`audit._append` on a
+head row held in memory: whatever the chain's format becomes, the bench writes it) and written
+with COPY in batches, heads last, in `--checkpoints` pieces (default 1,000), each sealed as it
+is written, as the seals that follow each change would have: a log has many checkpoints, each
+sealing the streams that changed since the one before. It first times 100,000 events and prints
+the projected time for the rest. Then it times a seal after one new event (median of
+`--repeat`), and `manage.py verify_audit` runs as a command of its own (its parallelism
+included) on the intact log; then one event in the middle has its comment altered behind the
+database's back (its append-only trigger disabled for that one UPDATE, as the database's owner
+could) and `verify_audit` runs again: it must fail naming that event. Each is timed with each
+`--jobs` value (default 1 and 2: one process, and the streams split between two).
 
-Prints events/s for generation and verification, and the seconds to find the tampered event.
+Prints events/s for generation and verification, the seals' seconds, and the seconds to find
+the tampered event.
 """
 
 import argparse
@@ -124,19 +128,59 @@ def generate(total: int, mean_length: int, first_stream: int = 0) -> tuple[int, 
             flush()
     finally:
         AuditEvent.save = real_save
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(
             f"COPY {AuditChain._meta.db_table} ({chain_columns}) FROM STDIN"
-        ) as copy:
-            for chain in heads:
-                copy.write_row(
-                    [
-                        f.get_db_prep_save(getattr(chain, f.attname), connection)
-                        for f in chain_fields
-                    ]
-                )
-        cursor.execute(f"ANALYZE {AuditEvent._meta.db_table}")
+        ) as copy,
+    ):
+        for chain in heads:
+            copy.write_row(
+                [f.get_db_prep_save(getattr(chain, f.attname), connection) for f in chain_fields]
+            )
     return len(heads), time.perf_counter() - started
+
+
+def generate_and_seal(total: int, mean_length: int, pieces: int) -> tuple[int, float, list[float]]:
+    """`generate` in `pieces`, each sealed as it is written, as the seals that follow each
+    change would have: (streams, seconds generating, each seal's seconds). The first 100,000
+    events are timed and the rest projected."""
+    from workflow import audit
+
+    streams, took, seals = 0, 0.0, []
+    size = max(1, total // pieces)
+    made, projected = 0, False
+    while made < total:
+        piece = min(size, total - made)
+        more, took_piece = generate(piece, mean_length, first_stream=streams)
+        streams, took, made = streams + more, took + took_piece, made + piece
+        started = time.perf_counter()
+        audit.seal()
+        seals.append(time.perf_counter() - started)
+        if not projected and made >= min(100_000, total):
+            projected = True
+            print(
+                f"generated {made:,} events in {took:.1f} s ({made / took:,.0f} events/s, "
+                f"{len(seals)} seals); the rest projected at "
+                f"{(total - made) / (made / took):.0f} s",
+                flush=True,
+            )
+    return streams, took, seals
+
+
+def seal_after_one_change() -> float:
+    """Seconds to seal the log after one new event, the seal every change is followed by."""
+    from django.db import transaction
+
+    from workflow import audit
+
+    with transaction.atomic(durable=True):
+        audit.record(stream="user:bench", actor=None, action="sign_in")
+    started = time.perf_counter()
+    checkpoint = audit.seal()
+    took = time.perf_counter() - started
+    assert checkpoint is not None and list(checkpoint.heads) == ["user:bench"], checkpoint
+    return took
 
 
 def verify_command(env: dict[str, str], jobs: int) -> tuple[float, int, str, float, float]:
@@ -165,23 +209,14 @@ def main(args: argparse.Namespace) -> None:
     from common import database_url
     from django.db import connection
 
-    from workflow import audit
     from workflow.models import AuditEvent
 
     require_postgresql("bench/audit.py")
-    sample = min(100_000, args.events)
-    streams, took = generate(sample, args.stream_length)
-    print(
-        f"generated {sample:,} events in {took:.1f} s ({sample / took:,.0f} events/s); "
-        f"the rest projected at {(args.events - sample) / (sample / took):.0f} s",
-        flush=True,
-    )
-    if args.events > sample:
-        more, took_more = generate(args.events - sample, args.stream_length, first_stream=streams)
-        streams += more
-        took += took_more
+    streams, took, seals = generate_and_seal(args.events, args.stream_length, args.checkpoints)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {AuditEvent._meta.db_table}")
+    sealing = sorted(seal_after_one_change() for _ in range(args.repeat))
     total = AuditEvent.objects.count()
-    audit.seal()
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),
@@ -211,6 +246,12 @@ def main(args: argparse.Namespace) -> None:
     )
     print(f"generation (Python hashes, COPY): {took:.0f} s, {total / took:,.0f} events/s\n")
     print(
+        f"{len(seals):,} checkpoints sealed while generating: median "
+        f"{statistics.median(seals):.3f} s, slowest {max(seals):.3f} s; a seal after one new "
+        "event at the end: median "
+        f"{statistics.median(sealing) * 1000:.0f} ms of {len(sealing)}\n"
+    )
+    print(
         f"| `verify_audit --jobs` | intact: exit | intact: s (median of {args.repeat}) "
         "| events/s | CPU s of its processes | events per CPU second | database CPU s "
         "| altered: exit | altered: found in s | altered event named |"
@@ -237,6 +278,12 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=5_000_000)
     parser.add_argument("--repeat", type=int, default=3, help="verifications of the intact log")
     parser.add_argument("--stream-length", type=int, default=12, help="mean events per stream")
+    parser.add_argument(
+        "--checkpoints",
+        type=int,
+        default=1000,
+        help="seals while generating (a working day's worth, each change sealed within seconds)",
+    )
     parser.add_argument(
         "--jobs", default="1,2", help="verify_audit --jobs values to time (comma-separated)"
     )
