@@ -162,6 +162,69 @@ def test_an_incremental_verification_catches_a_deleted_verified_tail(cast, verif
     assert kept.stream in result.detail
 
 
+def test_an_incremental_verification_reports_a_verified_stream_whose_head_row_is_gone(
+    cast, verified
+):
+    stream = audit.text_stream(verified[0].pk)
+    tamper(f"DELETE FROM {EVENTS} WHERE stream = %s", [stream])
+    AuditChain.objects.filter(stream=stream).delete()
+
+    result = audit.verify_new_and_keep()
+
+    assert result.ok is False
+    assert f"{stream}: 链头记录已消失" in result.detail
+
+
+def rows_read_by(work) -> int:
+    """The rows every statement of `work` returned (PostgreSQL reports them for a SELECT)."""
+    rows = [0]
+
+    def count(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if sql.lstrip().upper().startswith(("SELECT", "(SELECT", "WITH")):
+            rows[0] += max(context["cursor"].rowcount, 0)
+        return result
+
+    with connection.execute_wrapper(count):
+        work()
+    return rows[0]
+
+
+@pytest.mark.postgres
+def test_answering_the_api_reads_the_same_rows_whatever_the_number_of_streams(cast, api):
+    """A province's log has hundreds of thousands of streams: the answer, caught up on one
+    new event, must read what moved, not a row per stream."""
+    texts = [cast.text_in("returned") for _ in range(2)]
+    audit.verify_and_keep()
+    act(cast.org_drafter, texts[0], "submit")
+    few = rows_read_by(audit.current_verification)
+    more = [cast.text_in("returned") for _ in range(10)]
+    audit.verify_and_keep()
+    act(cast.org_drafter, more[0], "submit")
+
+    many = rows_read_by(audit.current_verification)
+
+    assert audit.latest_verification().kind == "incremental"
+    assert many == few
+
+
+def test_a_verification_kept_before_verified_heads_had_their_table_is_followed_by_a_full_one(
+    cast, verified
+):
+    """What a verification keeps changed with migration 0020: one kept before is not resumed."""
+    kept = audit.latest_verification(with_state=True)
+    AuditVerification.objects.filter(pk=kept.pk).update(
+        state={"streams": {}, "sealed": {}, "checkpoint": None, "file_offset": 0}
+    )
+    act(cast.org_drafter, verified[0], "submit")
+
+    result = audit.verify_new_and_keep()
+
+    assert result.kind == "full"
+    assert result.ok is True, result.detail
+    assert audit.verify_new_and_keep().kind == "incremental"
+
+
 def test_an_incremental_verification_checks_the_new_checkpoints(cast, verified, seal):
     act(cast.org_drafter, verified[0], "submit")
     seal()

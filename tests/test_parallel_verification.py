@@ -64,7 +64,7 @@ def outcome(result: audit.VerifyResult) -> tuple:
         result.detail,
         result.checked,
         result.unsealed,
-        result.state["streams"],
+        result.heads,
     )
 
 
@@ -112,7 +112,7 @@ def test_a_stream_gone_with_its_head_row_is_reported_in_parallel(log):
     alone, parallel = verified_both_ways()
 
     assert not parallel.ok
-    assert stream not in parallel.state["streams"]
+    assert stream not in parallel.heads
     assert outcome(parallel) == outcome(alone)
 
 

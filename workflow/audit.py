@@ -24,7 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from workflow import announcements, digests, parallel_verification, witness
@@ -35,6 +35,7 @@ from workflow.models import (
     AuditEvent,
     AuditSealedHead,
     AuditVerification,
+    AuditVerifiedHead,
     Outcome,
 )
 
@@ -220,9 +221,13 @@ class VerifyResult:
     first_bad: int | None
     detail: str
     latest_checkpoint: dict[str, Any] | None = None
-    # Where the next incremental verification starts: {"streams": {stream: [length, hash]},
-    # "sealed": {stream: [length, hash]}, "checkpoint": [seq, hash] | None, "file_offset": n}.
+    # Where the next incremental verification starts: {"format": STATE_FORMAT, "checkpoint":
+    # [seq, hash] | None, "file_offset": n}, with the heads below (kept in AuditVerifiedHead).
     state: dict[str, Any] = field(default_factory=dict, compare=False)
+    # {stream: (length, head hash, sealed length)} verified by this run: every stream's
+    # (`all_heads`, a full verification) or those it moved on (an incremental one).
+    heads: dict[str, tuple[int, str, int]] = field(default_factory=dict, compare=False)
+    all_heads: bool = field(default=False, compare=False)
     # (stream, first seq, last seq) of the events no seal covers yet (full verification).
     unsealed: list[tuple[str, int, int]] = field(default_factory=list, compare=False)
 
@@ -779,12 +784,15 @@ def _verify_all(file_end: int, jobs: int) -> VerifyResult:
 
     latest = checkpoints[-1] if checkpoints else None
     state = {
-        "streams": verified,
-        "sealed": _sealed_map(checkpoints),
+        "format": STATE_FORMAT,
         "checkpoint": [latest.seq, latest.hash] if latest else None,
         "file_offset": file_end,
     }
-    result = _result(problems, checked, latest, state)
+    heads = {
+        name: (length, head_hash, seal_lengths.get(name, 0))
+        for name, (length, head_hash) in verified.items()
+    }
+    result = _result(problems, checked, latest, state, heads, all_heads=True)
     result.unsealed.extend(walked.unsealed)
     return result
 
@@ -929,18 +937,22 @@ def _result(
     checked: int,
     latest: AuditCheckpoint | None,
     state: dict[str, Any],
+    heads: dict[str, tuple[int, str, int]],
+    *,
+    all_heads: bool,
 ) -> VerifyResult:
     summary = (
         {"seq": latest.seq, "at": latest.at.isoformat(), "event_count": latest.event_count}
         if latest
         else None
     )
+    kept = {"state": state, "heads": heads, "all_heads": all_heads}
     if not problems:
         message = f"全部 {checked} 条审计事件校验通过。"
-        return VerifyResult(True, checked, None, message, summary, state)
+        return VerifyResult(True, checked, None, message, summary, **kept)
     with_id = [p for p in problems if p[0] is not None]
     first_id, message = min(with_id) if with_id else problems[0]
-    return VerifyResult(False, checked, first_id, message, summary, state)
+    return VerifyResult(False, checked, first_id, message, summary, **kept)
 
 
 @contextmanager
@@ -987,9 +999,13 @@ def cycle_collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+@transaction.atomic
 def _keep(result: VerifyResult, kind: str, started: float, **extra: Any) -> AuditVerification:
-    """Keep the result with its state; the state moves: the previous newest row's is cleared
-    (a state is as large as the number of streams, and only the newest is ever read)."""
+    """Keep the result with its state, and, when it passed, the heads it verified; the state
+    moves: the previous newest row's is cleared (only the newest is ever read). A failure
+    keeps no heads: the next verification is a full one (`verify_new_and_keep`)."""
+    if result.ok:
+        _keep_verified_heads(result.heads, replace=result.all_heads)
     previous = AuditVerification.objects.order_by("-at", "-id").values_list("pk", flat=True)
     previous_pk = previous.first()
     kept = AuditVerification.objects.create(
@@ -1007,6 +1023,40 @@ def _keep(result: VerifyResult, kind: str, started: float, **extra: Any) -> Audi
     return kept
 
 
+def _keep_verified_heads(heads: dict[str, tuple[int, str, int]], *, replace: bool) -> None:
+    """Write the verified heads; with `replace` (a full verification: every stream) the table
+    holds these and no others. On PostgreSQL a whole table is written with COPY: a province's
+    log has hundreds of thousands of streams."""
+    if replace:
+        AuditVerifiedHead.objects.all().delete()
+        if connection.vendor == "postgresql":
+            table = connection.ops.quote_name(AuditVerifiedHead._meta.db_table)
+            columns = "stream, length, head_hash, sealed_length"
+            with (
+                connection.cursor() as cursor,
+                cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+            ):
+                for name, head in heads.items():
+                    copy.write_row((name, *head))
+            return
+    AuditVerifiedHead.objects.bulk_create(
+        (
+            AuditVerifiedHead(stream=name, length=length, head_hash=head_hash, sealed_length=sealed)
+            for name, (length, head_hash, sealed) in heads.items()
+        ),
+        batch_size=500,
+        **(
+            {}
+            if replace
+            else {
+                "update_conflicts": True,
+                "unique_fields": ["stream"],
+                "update_fields": ["length", "head_hash", "sealed_length"],
+            }
+        ),
+    )
+
+
 def latest_verification(with_state: bool = False) -> AuditVerification | None:
     verifications = AuditVerification.objects.order_by("-at", "-id")
     if not with_state:
@@ -1017,10 +1067,11 @@ def latest_verification(with_state: bool = False) -> AuditVerification | None:
 def verify_new_and_keep() -> AuditVerification:
     """Verify only what was appended since the latest verification, and keep the result.
 
-    The first verification is a full one. A failure stands until a full verification passes:
-    the events it named are behind the point an incremental run starts from."""
+    The first verification is a full one, and so is the first after an upgrade that changed
+    what a verification keeps. A failure stands until a full verification passes: the events
+    it named are behind the point an incremental run starts from."""
     last = latest_verification(with_state=True)
-    if last is None or not last.state:
+    if last is None or not _resumable(last):
         return verify_and_keep()
     if not last.ok:
         return last
@@ -1045,21 +1096,45 @@ def current_verification() -> tuple[AuditVerification | None, int]:
     return last, pending
 
 
+# What a verification keeps for the next one to start from (`VerifyResult.state`); a kept
+# state of another format is not resumed: a full verification runs instead.
+STATE_FORMAT = 2
+
+
+def _resumable(last: AuditVerification) -> bool:
+    return bool(last.state) and last.state.get("format") == STATE_FORMAT
+
+
 def _unverified(last: AuditVerification | None) -> tuple[int, bool]:
-    """How many events the heads hold beyond `last`'s verified point, and whether any head
-    differs from it at all (a head rewound holds none beyond it). One query over the heads."""
-    verified = (last.state or {}).get("streams", {}) if last else {}
-    pending, changed, streams = 0, False, 0
-    for stream, length, head_hash in AuditChain.objects.values_list(
-        "stream", "length", "head_hash"
-    ):
-        streams += 1
-        seen = verified.get(stream)
-        if seen != [length, head_hash]:
-            changed = True
-            pending += max(length - (seen[0] if seen else 0), 0)
-    # A verified stream whose head row is gone changes nothing above but is a change.
-    return pending, changed or streams != len(verified)
+    """How many events the heads hold beyond `last`'s verified heads, and whether any head
+    differs from them at all (a head rewound holds none beyond it). Compared in the database:
+    only the heads that moved come back."""
+    if last is None or not _resumable(last):
+        return AuditChain.objects.aggregate(n=Sum("length"))["n"] or 0, True
+    moved = _moved_heads()
+    pending = sum(max((length or 0) - (seen or 0), 0) for _s, length, _h, seen, *_rest in moved)
+    return pending, bool(moved)
+
+
+def _moved_heads() -> list[tuple[str, int | None, str | None, int | None, str | None, int]]:
+    """(stream, length, head hash, verified length, verified hash, sealed length) of each
+    stream whose head is not the one verified: moved on, rewound, rewritten, never verified
+    (the verified ones None) or whose head row is gone (its length and hash None). Two
+    joins in the database, which serve a log of any number of streams in one pass."""
+    chain = connection.ops.quote_name(AuditChain._meta.db_table)
+    verified = connection.ops.quote_name(AuditVerifiedHead._meta.db_table)
+    sql = (
+        "SELECT c.stream, c.length, c.head_hash, v.length, v.head_hash, "  # noqa: S608
+        f"COALESCE(v.sealed_length, 0) FROM {chain} c LEFT JOIN {verified} v "
+        "ON v.stream = c.stream "
+        "WHERE v.stream IS NULL OR v.length <> c.length OR v.head_hash <> c.head_hash "
+        "UNION ALL "
+        f"SELECT v.stream, NULL, NULL, v.length, v.head_hash, v.sealed_length FROM {verified} v "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {chain} c WHERE c.stream = v.stream)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchall()
 
 
 def verify_since(last: AuditVerification) -> VerifyResult:
@@ -1079,60 +1154,65 @@ STREAMS_PER_QUERY = 200
 
 
 def _verify_since(state: dict[str, Any], checked: int, file_end: int) -> VerifyResult:
-    verified: dict[str, list] = dict(state.get("streams", {}))
-    sealed: dict[str, list] = dict(state.get("sealed", {}))
     seq, checkpoint_hash = state.get("checkpoint") or (0, GENESIS_HASH)
     after = (seq, checkpoint_hash, GENESIS_HASH)
-    heads = {c.stream: [c.length, c.head_hash] for c in AuditChain.objects.all()}
     problems: list[tuple[int | None, str]] = []
-
     if seq:
         still = list(AuditCheckpoint.objects.filter(seq=seq).values_list("hash", "root"))
         if [row[0] for row in still] != [checkpoint_hash]:
             problems.append((None, f"已校验的检查点 {seq} 被删除或改动"))
         else:
             after = (seq, checkpoint_hash, still[0][1])
-    points: dict[str, dict[int, str]] = {s: {length: h} for s, (length, h) in sealed.items()}
+
+    moved = _moved_heads()
+    heads = {name: [length, head] for name, length, head, *_rest in moved if length is not None}
+    verified = {
+        name: [length, head] for name, _l, _h, length, head, _s in moved if length is not None
+    }
+    floors = {name: sealed for name, *_rest, sealed in moved}
+    for name, (length, _hash) in verified.items():
+        if name not in heads:
+            problems.append((None, f"{name}: 链头记录已消失（已校验 {length} 条）"))
+
     file_points: dict[str, dict[int, str]] = {}
     never: list[tuple[int, str, int, int]] = []
-    checkpoints = list(AuditCheckpoint.objects.filter(seq__gt=after[0]).order_by("seq"))
+    checkpoints = list(AuditCheckpoint.objects.filter(seq__gt=seq).order_by("seq"))
     problems.extend(
         (None, p)
         for p in _check_checkpoints(
             checkpoints,
             file_end,
             after=after,
-            sealed=sealed,
+            sealed=_sealed_before(checkpoints, seq),
             file_start=int(state.get("file_offset", 0)),
             file_points=file_points,
             unannounced=never,
         )
     )
-    for checkpoint in checkpoints:
-        for name, (length, head_hash) in checkpoint.heads.items():
-            points.setdefault(name, {})[length] = head_hash
+    # What was sealed since: only the new seals can reach beyond the verified heads.
+    points = _sealed_points(checkpoints)
     for name, file_stream in file_points.items():
         points.setdefault(name, {}).update(file_stream)
-
-    for name, (length, _hash) in verified.items():
-        if name not in heads:
-            problems.append((None, f"{name}: 链头记录已消失（已校验 {length} 条）"))
+    unmoved = _heads_of([name for name in points if name not in heads])
     for name, stream_points in points.items():
-        sealed_length = max(stream_points)
-        if sealed_length > heads.get(name, [0])[0]:
-            have = heads.get(name, [0])[0]
-            problems.append((None, f"{name}: 检查点封存了 {sealed_length} 条，现仅有 {have} 条"))
+        have, sealed = heads.get(name, unmoved.get(name, [0]))[0], max(stream_points)
+        if sealed > have:
+            problems.append((None, f"{name}: 检查点封存了 {sealed} 条，现仅有 {have} 条"))
 
-    changed = [name for name, head in heads.items() if verified.get(name) != head]
+    def sealed_length(name: str) -> int:
+        return max(floors.get(name, 0), max(points.get(name, ()), default=0))
+
     problems.extend(
         _unannounced_problems(
             never,
             announcements.unannounced(
-                {name: heads[name][0] for name in changed},
-                {name: max(points[name]) for name in changed if points.get(name)},
+                {name: head[0] for name, head in heads.items()},
+                {name: sealed_length(name) for name in heads},
             ),
         )
     )
+    kept = {name: (head[0], head[1], sealed_length(name)) for name, head in unmoved.items()}
+    changed = list(heads)
     for start in range(0, len(changed), STREAMS_PER_QUERY):
         chunk = changed[start : start + STREAMS_PER_QUERY]
         where = Q()
@@ -1149,18 +1229,34 @@ def _verify_since(state: dict[str, Any], checked: int, file_end: int) -> VerifyR
             checked += new
             problems.extend(stream_problems)
             if not stream_problems:
-                verified[name] = heads[name]
+                kept[name] = (heads[name][0], heads[name][1], sealed_length(name))
 
     latest = checkpoints[-1] if checkpoints else None
-    if latest is None and after[0]:
-        latest = AuditCheckpoint.objects.filter(seq=after[0]).first()
+    if latest is None and seq:
+        latest = AuditCheckpoint.objects.filter(seq=seq).first()
     new_state = {
-        "streams": verified,
-        "sealed": sealed,
+        "format": STATE_FORMAT,
         "checkpoint": [latest.seq, latest.hash] if latest else None,
         "file_offset": file_end if file_end else int(state.get("file_offset", 0)),
     }
-    return _result(problems, checked, latest, new_state)
+    return _result(problems, checked, latest, new_state, kept, all_heads=False)
+
+
+def _sealed_before(checkpoints: list[AuditCheckpoint], seq: int) -> dict[str, list]:
+    """Every head sealed up to checkpoint `seq`, when one of `checkpoints` (those after it)
+    has a root over the whole map (`RootKind.MAP`, made before chained roots); else
+    nothing, as no root needs it."""
+    if all(c.root_kind != AuditCheckpoint.RootKind.MAP for c in checkpoints):
+        return {}
+    return _sealed_map(list(AuditCheckpoint.objects.filter(seq__lte=seq).order_by("seq")))
+
+
+def _heads_of(names: list[str]) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for start in range(0, len(names), STREAMS_PER_QUERY):
+        rows = AuditChain.objects.filter(stream__in=names[start : start + STREAMS_PER_QUERY])
+        found.update({c.stream: [c.length, c.head_hash] for c in rows})
+    return found
 
 
 def _walk_new(

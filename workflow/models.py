@@ -219,6 +219,27 @@ class AuditSealedHead(models.Model):
         return f"{self.stream} sealed at {self.length}"
 
 
+class AuditVerifiedHead(models.Model):
+    """How far the verifications have verified one stream: its length and head hash then, and
+    how far the checkpoints they checked had sealed it.
+
+    An incremental verification starts from here for the streams whose head moved, found by
+    comparing this table with AuditChain in the database, so that it costs what is new, not a
+    row per stream of the log. Written by the verifications that pass; a row is built on only
+    after the event at its length is read again and still has its hash."""
+
+    stream = models.CharField(max_length=64, primary_key=True)
+    length = models.PositiveBigIntegerField()
+    head_hash = models.CharField(max_length=64)
+    sealed_length = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        db_table = "workflow_audit_verified_head"
+
+    def __str__(self) -> str:
+        return f"{self.stream} verified to {self.length}"
+
+
 class AttemptTally(models.Model):
     """Refused attempts of one source on one stream, counted once its recording budget is spent.
 
@@ -262,9 +283,9 @@ class AuditVerification(models.Model):
     without recomputing the whole log per request.
 
     A full verification reads every event; an incremental one starts from the previous
-    verification's `state` (each stream's verified length and head hash, the last checkpoint
-    and the sealed heads, how much of the checkpoint file was read) and reads only what was
-    appended since. `checked` counts every event covered, old and new."""
+    verification's `state` (the last checkpoint, how much of the checkpoint file was read)
+    and each stream's verified head (AuditVerifiedHead), and reads only what was appended
+    since. `checked` counts every event covered, old and new."""
 
     class Kind(models.TextChoices):
         FULL = "full", _("完整校验")
@@ -277,7 +298,8 @@ class AuditVerification(models.Model):
     detail = models.TextField()
     seconds = models.FloatField()
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.FULL)
-    # Where the next incremental verification starts (see workflow.audit.VerifiedState).
+    # Where the next incremental verification starts, with AuditVerifiedHead
+    # (workflow.audit.VerifyResult.state).
     state = models.JSONField(default=dict)
     # The auditor whose request (AuditVerifyRequest) this full verification answers.
     request = models.OneToOneField(
