@@ -15,10 +15,12 @@ is written, as the seals that follow each change would have: a log has many chec
 sealing the streams that changed since the one before. It first times 100,000 events and prints
 the projected time for the rest. Then it times a seal after one new event (median of
 `--repeat`), and `manage.py verify_audit` runs as a command of its own (its parallelism
-included) on the intact log; then one event in the middle has its comment altered behind the
-database's back (its append-only trigger disabled for that one UPDATE, as the database's owner
-could) and `verify_audit` runs again: it must fail naming that event. Each is timed with each
-`--jobs` value (default 1 and 2: one process, and the streams split between two).
+included) on the intact log, and the API's answer (`audit.current_verification`) is timed after
+one new event, which it catches up on in the request; then one event in the middle has its
+comment altered behind the database's back (its append-only trigger disabled for that one
+UPDATE, as the database's owner could) and `verify_audit` runs again: it must fail naming that
+event. Each is timed with each `--jobs` value (default 1 and 2: one process, and the streams
+split between two).
 
 Prints events/s for generation and verification, the seals' seconds, and the seconds to find
 the tampered event.
@@ -168,6 +170,22 @@ def generate_and_seal(total: int, mean_length: int, pieces: int) -> tuple[int, f
     return streams, took, seals
 
 
+def answer_after_one_change() -> float:
+    """Seconds for the answer of GET /api/v1/audit/verify/ (`audit.current_verification`)
+    after one new event: it catches up on it in the request, from the last kept verification."""
+    from django.db import transaction
+
+    from workflow import audit
+
+    with transaction.atomic(durable=True):
+        audit.record(stream="user:bench", actor=None, action="sign_in")
+    started = time.perf_counter()
+    verification, unverified = audit.current_verification()
+    took = time.perf_counter() - started
+    assert verification.ok and verification.kind == "incremental" and not unverified
+    return took
+
+
 def seal_after_one_change() -> float:
     """Seconds to seal the log after one new event, the seal every change is followed by."""
     from django.db import transaction
@@ -229,6 +247,7 @@ def main(args: argparse.Namespace) -> None:
     for _ in range(args.repeat):
         for jobs in args.jobs:
             intact[jobs].append(verify_command(env, jobs))
+    answers = sorted(answer_after_one_change() for _ in range(args.repeat))
 
     target = AuditEvent.objects.order_by("pk").values_list("pk", flat=True)[total // 2]
     table = AuditEvent._meta.db_table
@@ -249,7 +268,9 @@ def main(args: argparse.Namespace) -> None:
         f"{len(seals):,} checkpoints sealed while generating: median "
         f"{statistics.median(seals):.3f} s, slowest {max(seals):.3f} s; a seal after one new "
         "event at the end: median "
-        f"{statistics.median(sealing) * 1000:.0f} ms of {len(sealing)}\n"
+        f"{statistics.median(sealing) * 1000:.0f} ms of {len(sealing)}; the API's answer "
+        f"after one new event (caught up in the request): median "
+        f"{statistics.median(answers) * 1000:.0f} ms of {len(answers)}\n"
     )
     print(
         f"| `verify_audit --jobs` | intact: exit | intact: s (median of {args.repeat}) "
