@@ -49,10 +49,12 @@ lint: install
 test-sqlite: install services
 	$(PY) -m pytest --durations=15
 
+# Two processes (pytest-xdist), each its own test database, a whole file at a time: most of
+# this suite's time is spent waiting on the database, the browser and the live processes.
 test-postgres: install services
-	DATABASE_URL=$(PG_URL) $(PY) -m pytest --durations=15
+	DATABASE_URL=$(PG_URL) $(PY) -m pytest -n 2 --dist loadfile --durations=15
 
-# The two databases' runs at once: each is one process, and their live tests start servers of
-# their own (private Redis, free ports), so neither sees the other's.
+# The two databases' runs at once, and their live tests start servers of their own (private
+# Redis, free ports), so none sees another's.
 test: lint
 	$(MAKE) --no-print-directory -j2 --output-sync=line test-sqlite test-postgres
