@@ -1084,16 +1084,24 @@ def current_verification() -> tuple[AuditVerification | None, int]:
     """The verification to answer with, and how many events it does not cover yet.
 
     Catches up in the caller's time only when that is cheap (at most
-    AUDIT_VERIFY_INLINE_EVENTS new events); otherwise the scheduled task will."""
+    AUDIT_VERIFY_INLINE_EVENTS new events); otherwise the scheduled task will. The heads
+    that moved are found once, in the snapshot the catching up reads."""
     last = latest_verification(with_state=True)
     if last is not None and not last.ok:
         return last, 0
-    pending, changed = _unverified(last)
-    if last is not None and not changed:
-        return last, 0
-    if pending <= settings.AUDIT_VERIFY_INLINE_EVENTS:
-        return verify_new_and_keep(), 0
-    return last, pending
+    if last is None or not _resumable(last):
+        pending = AuditChain.objects.aggregate(n=Sum("length"))["n"] or 0
+        if pending <= settings.AUDIT_VERIFY_INLINE_EVENTS:
+            return verify_and_keep(), 0
+        return last, pending
+    started, file_end = time.monotonic(), _file_size()
+    with _snapshot():
+        moved = _moved_heads()
+        pending = sum(max((n or 0) - (seen or 0), 0) for _s, n, _h, seen, *_rest in moved)
+        if not moved or pending > settings.AUDIT_VERIFY_INLINE_EVENTS:
+            return last, pending
+        result = _verify_since(last.state, last.checked, file_end, moved)
+    return _keep(result, AuditVerification.Kind.INCREMENTAL, started), 0
 
 
 # What a verification keeps for the next one to start from (`VerifyResult.state`); a kept
@@ -1103,17 +1111,6 @@ STATE_FORMAT = 2
 
 def _resumable(last: AuditVerification) -> bool:
     return bool(last.state) and last.state.get("format") == STATE_FORMAT
-
-
-def _unverified(last: AuditVerification | None) -> tuple[int, bool]:
-    """How many events the heads hold beyond `last`'s verified heads, and whether any head
-    differs from them at all (a head rewound holds none beyond it). Compared in the database:
-    only the heads that moved come back."""
-    if last is None or not _resumable(last):
-        return AuditChain.objects.aggregate(n=Sum("length"))["n"] or 0, True
-    moved = _moved_heads()
-    pending = sum(max((length or 0) - (seen or 0), 0) for _s, length, _h, seen, *_rest in moved)
-    return pending, bool(moved)
 
 
 def _moved_heads() -> list[tuple[str, int | None, str | None, int | None, str | None, int]]:
@@ -1146,14 +1143,17 @@ def verify_since(last: AuditVerification) -> VerifyResult:
     verified point are not read: a full verification is what finds them changed."""
     file_end = _file_size()
     with _snapshot():
-        return _verify_since(last.state, last.checked, file_end)
+        return _verify_since(last.state, last.checked, file_end, _moved_heads())
 
 
 # Streams whose new events are read in one query.
 STREAMS_PER_QUERY = 200
 
 
-def _verify_since(state: dict[str, Any], checked: int, file_end: int) -> VerifyResult:
+def _verify_since(
+    state: dict[str, Any], checked: int, file_end: int, moved: list[tuple]
+) -> VerifyResult:
+    """`verify_since`, in its snapshot, `moved` being `_moved_heads()` read in it."""
     seq, checkpoint_hash = state.get("checkpoint") or (0, GENESIS_HASH)
     after = (seq, checkpoint_hash, GENESIS_HASH)
     problems: list[tuple[int | None, str]] = []
@@ -1164,7 +1164,6 @@ def _verify_since(state: dict[str, Any], checked: int, file_end: int) -> VerifyR
         else:
             after = (seq, checkpoint_hash, still[0][1])
 
-    moved = _moved_heads()
     heads = {name: [length, head] for name, length, head, *_rest in moved if length is not None}
     verified = {
         name: [length, head] for name, _l, _h, length, head, _s in moved if length is not None
