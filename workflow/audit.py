@@ -224,10 +224,9 @@ class VerifyResult:
     # Where the next incremental verification starts: {"format": STATE_FORMAT, "checkpoint":
     # [seq, hash] | None, "file_offset": n}, with the heads below (kept in AuditVerifiedHead).
     state: dict[str, Any] = field(default_factory=dict, compare=False)
-    # {stream: (length, head hash, sealed length)} verified by this run: every stream's
-    # (`all_heads`, a full verification) or those it moved on (an incremental one).
+    # {stream: (length, head hash, sealed length)} verified by this run: every stream's (a
+    # full verification) or those it moved on (an incremental one).
     heads: dict[str, tuple[int, str, int]] = field(default_factory=dict, compare=False)
-    all_heads: bool = field(default=False, compare=False)
     # (stream, first seq, last seq) of the events no seal covers yet (full verification).
     unsealed: list[tuple[str, int, int]] = field(default_factory=list, compare=False)
 
@@ -792,7 +791,7 @@ def _verify_all(file_end: int, jobs: int) -> VerifyResult:
         name: (length, head_hash, seal_lengths.get(name, 0))
         for name, (length, head_hash) in verified.items()
     }
-    result = _result(problems, checked, latest, state, heads, all_heads=True)
+    result = _result(problems, checked, latest, state, heads)
     result.unsealed.extend(walked.unsealed)
     return result
 
@@ -938,15 +937,13 @@ def _result(
     latest: AuditCheckpoint | None,
     state: dict[str, Any],
     heads: dict[str, tuple[int, str, int]],
-    *,
-    all_heads: bool,
 ) -> VerifyResult:
     summary = (
         {"seq": latest.seq, "at": latest.at.isoformat(), "event_count": latest.event_count}
         if latest
         else None
     )
-    kept = {"state": state, "heads": heads, "all_heads": all_heads}
+    kept = {"state": state, "heads": heads}
     if not problems:
         message = f"全部 {checked} 条审计事件校验通过。"
         return VerifyResult(True, checked, None, message, summary, **kept)
@@ -1005,7 +1002,7 @@ def _keep(result: VerifyResult, kind: str, started: float, **extra: Any) -> Audi
     moves: the previous newest row's is cleared (only the newest is ever read). A failure
     keeps no heads: the next verification is a full one (`verify_new_and_keep`)."""
     if result.ok:
-        _keep_verified_heads(result.heads, replace=result.all_heads)
+        _keep_verified_heads(result.heads, replace=kind == AuditVerification.Kind.FULL)
     previous = AuditVerification.objects.order_by("-at", "-id").values_list("pk", flat=True)
     previous_pk = previous.first()
     kept = AuditVerification.objects.create(
@@ -1045,15 +1042,9 @@ def _keep_verified_heads(heads: dict[str, tuple[int, str, int]], *, replace: boo
             for name, (length, head_hash, sealed) in heads.items()
         ),
         batch_size=500,
-        **(
-            {}
-            if replace
-            else {
-                "update_conflicts": True,
-                "unique_fields": ["stream"],
-                "update_fields": ["length", "head_hash", "sealed_length"],
-            }
-        ),
+        update_conflicts=True,
+        unique_fields=["stream"],
+        update_fields=["length", "head_hash", "sealed_length"],
     )
 
 
@@ -1238,7 +1229,7 @@ def _verify_since(
         "checkpoint": [latest.seq, latest.hash] if latest else None,
         "file_offset": file_end if file_end else int(state.get("file_offset", 0)),
     }
-    return _result(problems, checked, latest, new_state, kept, all_heads=False)
+    return _result(problems, checked, latest, new_state, kept)
 
 
 def _sealed_before(checkpoints: list[AuditCheckpoint], seq: int) -> dict[str, list]:

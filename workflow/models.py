@@ -182,6 +182,8 @@ class AuditCheckpoint(models.Model):
     # The algorithms that made `root` and `hash`, and the hash inside `signature`'s HMAC.
     digest = models.CharField(max_length=16, default="sha256")
     signature_digest = models.CharField(max_length=16, default="sha256")
+    # Not in the hashed document, so that checkpoints made before it hash as they did: a
+    # kind changed by hand only makes the root check fail.
     root_kind = models.CharField(max_length=8, choices=RootKind.choices, default=RootKind.CHAIN)
 
     class Meta:
