@@ -137,6 +137,19 @@ def group_of(kind: str, stage: str) -> str | None:
     return NoticeGroup.WAITING if stage else NoticeGroup.RESULTS
 
 
+def in_groups(groups: Iterable[str]) -> Q:
+    """`group_of(kind, stage) in groups` as a filter on notices (or outbox rows), for the
+    database to apply: the same tables, read the same way."""
+    named = [kind for kind, group in GROUP_OF_KIND.items() if group in groups]
+    condition = Q(kind__in=named) if named else Q(pk__in=[])
+    unnamed = ~Q(kind__in=[*GROUP_OF_KIND, *_UNGROUPED])
+    if NoticeGroup.WAITING in groups:
+        condition |= unnamed & ~Q(stage="")
+    if NoticeGroup.RESULTS in groups:
+        condition |= unnamed & Q(stage="")
+    return condition
+
+
 # The notices that ask their reader to act on the text at a stage: done with once they act.
 ASKING_TO_ACT = frozenset({NoticeGroup.WAITING, NoticeGroup.CHASING, NoticeGroup.SIGNER})
 
@@ -464,18 +477,17 @@ def unread_count(user) -> int:
 def mark_acted(user_ids: Iterable[int], text_id: int, at) -> int:
     """Someone acted on a text (a decision at its stage, for themselves or for whom they act):
     the notices that asked them (or whom they act for) to act on it, delivered by then, are
-    done with and marked read. Returns how many."""
-    unread = Notification.objects.filter(
-        recipient_id__in=list(user_ids), text_id=text_id, read_at__isnull=True, created_at__lte=at
+    done with and marked read. Returns how many. One statement: it follows every action."""
+    return (
+        Notification.objects.filter(
+            recipient_id__in=list(user_ids),
+            text_id=text_id,
+            read_at__isnull=True,
+            created_at__lte=at,
+        )
+        .filter(in_groups(ASKING_TO_ACT))
+        .update(read_at=at)
     )
-    done = [
-        pk
-        for pk, kind, stage in unread.values_list("pk", "kind", "stage")
-        if group_of(kind, stage) in ASKING_TO_ACT
-    ]
-    if not done:
-        return 0
-    return Notification.objects.filter(pk__in=done, read_at__isnull=True).update(read_at=at)
 
 
 def decision_committed(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:

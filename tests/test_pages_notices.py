@@ -18,7 +18,8 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from notifications.models import Notification, Preference
+from notifications.models import NoticeGroup, Notification, Preference
+from notifications.services import ASKING_TO_ACT, GROUP_OF_KIND, group_of, in_groups
 from notifications.tasks import deliver
 from submissions.models import ProjectText
 from tests.factories import act, make_user
@@ -110,6 +111,21 @@ def test_returning_marks_the_reviewers_submit_notice_read(cast, acting):
 
     assert unread(cast.org_reviewer, text) == []
     assert unread(cast.org_drafter, text) == ["return"]  # a result, not a request to act
+
+
+def test_the_database_filter_for_a_group_picks_what_group_of_puts_in_it(cast):
+    # mark_acted asks the database which notices ask to act; group_of says it in Python.
+    text = cast.text(title=TITLE)
+    kinds = [*GROUP_OF_KIND, "withdraw", "dept_approve", "approve", "county_approve"]
+    rows = OutboxMessage.objects.bulk_create(
+        OutboxMessage(recipient=cast.finance, kind=kind, stage=stage, text=text)
+        for kind in kinds
+        for stage in ("", "finance_review")
+    )
+    for groups in (ASKING_TO_ACT, *({group} for group in NoticeGroup.values), set()):
+        wanted = {row.pk for row in rows if group_of(row.kind, row.stage) in groups}
+        found = OutboxMessage.objects.filter(pk__in=[row.pk for row in rows])
+        assert set(found.filter(in_groups(groups)).values_list("pk", flat=True)) == wanted
 
 
 def test_acting_leaves_the_actors_notices_about_other_texts_unread(cast, acting):
