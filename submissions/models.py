@@ -119,6 +119,12 @@ class ProjectText(TextContent):
     # transaction, so that "reached the finance stage" is a column filter an index serves
     # (workflow.policy.visible_texts) rather than a search of the decisions.
     reached = models.CharField(_("已到达的审核环节"), max_length=32, blank=True, default="")
+    # Who may not review the current revision (回避): its authors, and whoever approved it
+    # already, for themselves or for whom they acted for; as ",3,17," (`policy.recusal_column`
+    # of `TextFacts.recused_ids`). Kept by the workflow service in the action's transaction,
+    # so that the inbox's separation of duties is a test of the text's own row, not a
+    # search of the decisions for every waiting text.
+    recused = models.TextField(_("回避人员"), blank=True, default="", editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -133,8 +139,19 @@ class ProjectText(TextContent):
         verbose_name = _("项目文本")
         verbose_name_plural = _("项目文本")
         indexes = [
-            models.Index(fields=["department", "state"]),
-            models.Index(fields=["state", "entered_state_at"]),
+            # The inboxes, oldest wait first, at a stage (and of departments): the id breaks
+            # ties, so a page reads fifty entries, not every text that entered at that instant.
+            # With what the inbox's count filters on (PostgreSQL), the count of the texts
+            # waiting at a stage reads this index only.
+            models.Index(
+                fields=["state", "entered_state_at", "id"],
+                include=["department", "reached", "recused"],
+                name="texts_waiting_at_stage",
+            ),
+            models.Index(
+                fields=["department", "state", "entered_state_at", "id"],
+                name="texts_waiting_by_department",
+            ),
             # The lists, in the order they are shown (newest update first), for each way a
             # role narrows them: everything, its departments, the stages it has reached.
             models.Index(fields=["-updated_at", "-id"], name="texts_newest_first"),

@@ -19,7 +19,13 @@ from workflow.locking import lock_text
 from workflow.machine import machine_for
 from workflow.models import AuditEvent, Decision, Route
 from workflow.permissions import Authority, holders
-from workflow.policy import Shares, available_actions, visible_texts, waiting_for
+from workflow.policy import (
+    Shares,
+    available_actions,
+    recusal_column,
+    visible_texts,
+    waiting_for,
+)
 
 ROLES = ["dept_reviewer", "role_a", "role_b"]
 AMOUNTS = ["500000.00", "1751800.00"]
@@ -91,6 +97,7 @@ class RoutingProperties(TestCase):
         event(f"ends {ProjectText.objects.get(pk=text.pk).state}")
         self.assert_approved_only_with_quorum(text, org)
         self.assert_separation_of_duties(text)
+        self.assert_recusal_kept(text)
         assert audit.verify().ok
 
     @settings(
@@ -205,6 +212,21 @@ class RoutingProperties(TestCase):
                 in_lane = [p for p, role in people if role == lane.role]
                 assert len(in_lane) >= (lane.quorum or 1), f"{stage.code}/{lane.role}"
                 assert set(in_lane) <= eligible[lane.role], "an approval by a non-holder"
+
+    def assert_recusal_kept(self, text: ProjectText) -> None:
+        """The text's `recused` column names its authors and its current revision's
+        approvers (actors and principals), as the records say."""
+        text = ProjectText.objects.get(pk=text.pk)
+        if not text.revision:
+            return
+        people = set(text.authors.values_list("pk", flat=True))
+        for actor, principal in (
+            Decision.objects.filter(text=text, revision__number=text.revision)
+            .exclude(action__in=["return", "reject"])
+            .values_list("actor_id", "on_behalf_of_id")
+        ):
+            people |= {actor, principal} - {None}
+        assert text.recused == recusal_column(people)
 
     def assert_separation_of_duties(self, text: ProjectText) -> None:
         authors = set(text.authors.values_list("pk", flat=True))

@@ -9,7 +9,7 @@ lanes and quorums come from the workflow version the text follows (`workflow.mac
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -123,6 +123,13 @@ class TextFacts:
             d.approves and d.stage != stage and user_id in (d.actor_id, d.principal_id)
             for d in self.decisions
         )
+
+    @property
+    def recused_ids(self) -> frozenset[int]:
+        """Nothing on this revision waits for these people: its authors, and whoever
+        approved it (at any stage, for themselves or through a delegate)."""
+        approvers = {p for d in self.decisions if d.approves for p in (d.actor_id, d.principal_id)}
+        return self.author_ids | approvers
 
     def approved_here(self, user_id: int, stage: str) -> bool:
         return any(user_id in (d.actor_id, d.principal_id) for d in self.approvals_at(stage))
@@ -696,7 +703,7 @@ def waiting_by_capacity(
                     )
                 )
             )
-        found.append((principal, condition & ~Q(_wrote(people)) & ~Q(_approved(people))))
+        found.append((principal, condition & _not_recused(people)))
     return found
 
 
@@ -744,22 +751,19 @@ def acting_for(authority: Authority, text_ids: list[int]) -> dict[int, AbstractB
     return found
 
 
-def _wrote(people: set[int]) -> Exists:
-    return Exists(
-        ProjectText.authors.through.objects.filter(
-            projecttext_id=OuterRef("pk"), user_id__in=people
-        )
-    )
+def recusal_column(people: Iterable[int]) -> str:
+    """`ProjectText.recused` for these people: each id between commas, so that a person is
+    found by `contains` (",17," is not in ",170,")."""
+    ids = sorted(set(people))
+    return f",{','.join(map(str, ids))}," if ids else ""
 
 
-def _approved(people: set[int]) -> Exists:
-    """Someone of `people` approved the current revision (at any stage): nothing left to do
-    at this one, and separation of duties bars the others."""
-    return Exists(
-        Decision.objects.filter(text_id=OuterRef("pk"), revision__number=OuterRef("revision"))
-        .exclude(action__in=ENDING_ACTIONS)
-        .filter(Q(actor_id__in=people) | Q(on_behalf_of_id__in=people))
-    )
+def _not_recused(people: set[int]) -> Q:
+    """None of `people` wrote the text or approved its current revision (`recused_ids`)."""
+    condition = Q()
+    for person in sorted(people):
+        condition &= ~Q(recused__contains=recusal_column([person]))
+    return condition
 
 
 def _granted_change(user: AbstractBaseUser) -> Q:

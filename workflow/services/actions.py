@@ -36,6 +36,7 @@ from workflow.policy import (
     eligible_people,
     furthest_reached,
     quorums_at_entry,
+    recusal_column,
     ruling_for,
     unreachable_lane,
     waiting_people,
@@ -219,9 +220,15 @@ def _perform_action(
     moved = to_state != from_state
     if moved:
         text.move_to(to_state)
+    text.workflow_facts = _facts_after(
+        text, facts, known, revision, decision, moved, capacity, actor, reach
+    )
+    recused = recusal_column(text.workflow_facts.recused_ids)
+    if moved:
         text.version += 1
         text.updated_at = text.entered_state_at = now
         text.reached = furthest_reached(text, machine, entering)
+        text.recused = recused
         text.save(
             update_fields=[
                 "state",
@@ -230,8 +237,13 @@ def _perform_action(
                 "updated_at",
                 "entered_state_at",
                 "reached",
+                "recused",
             ]
         )
+    elif recused != text.recused:
+        # An approval that leaves the text at its stage (a quorum not met yet).
+        text.recused = recused
+        text.save(update_fields=["recused"])
     audit.record_for_text(
         text,
         actor=actor,
@@ -257,9 +269,6 @@ def _perform_action(
         recipient_ids=_told_of(action, text, facts, entering, reach, moved),
         comment=comment,
         stage=entering.code if entering else "",
-    )
-    text.workflow_facts = _facts_after(
-        text, facts, known, revision, decision, moved, capacity, actor, reach
     )
     return text
 
