@@ -4,7 +4,6 @@ the action's transaction, so that the inbox's separation of duties is a test of 
 own row; a migration filled it for texts submitted before."""
 
 import importlib
-from datetime import timedelta
 
 from django.apps import apps
 from django.utils import timezone
@@ -71,14 +70,8 @@ def test_an_approval_that_leaves_the_text_at_its_stage_recuses_its_approver(cast
 
 
 def test_a_delegates_approval_recuses_the_delegate_and_whom_they_acted_for(cast, api):
-    deputy = make_user("deputy")
-    give_delegation(
-        actor=cast.approver,
-        to=deputy.username,
-        starts=timezone.localdate(),
-        ends=timezone.localdate() + timedelta(days=3),
-        reason="出差",
-    )
+    deputy, today = make_user("deputy"), timezone.localdate()
+    give_delegation(actor=cast.approver, to="deputy", starts=today, ends=today, reason="出差")
     text = cast.text_in("approval")
 
     assert post_action(api, deputy, text, "approve", comment="同意").status_code == 200
