@@ -123,7 +123,8 @@ class ProjectText(TextContent):
     # already, for themselves or for whom they acted for; as ",3,17," (`policy.recusal_column`
     # of `TextFacts.recused_ids`). Kept by the workflow service in the action's transaction,
     # so that the inbox's separation of duties is a test of the text's own row, not a
-    # search of the decisions for every waiting text.
+    # search of the decisions for every waiting text. An edit that makes someone an author
+    # (a draft or a returned text: nothing waits for a reviewer) counts at its next submit.
     recused = models.TextField(_("回避人员"), blank=True, default="", editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
