@@ -367,12 +367,12 @@ def measure(people, departments, repeat: int) -> list[tuple]:
             )
         for what, path, where, order in checks:
 
-            def get(path=path, client=client) -> list[int]:
+            def get(path=path, client=client):
                 response = client.get(path)
                 assert response.status_code == 200, (path, response.status_code)
-                return [row["id"] for row in response.json()["results"]]
+                return response
 
-            listed = get()
+            listed = [row["id"] for row in get().json()["results"]]
             real, sql, page = [], [], []
             for _ in range(repeat):
                 spent: list[tuple[str, float]] = []
