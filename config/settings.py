@@ -168,13 +168,17 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] in (
     "django.db.backends.postgresql",
     "django.db.backends.postgresql_psycopg2",
-) and not env_bool("DB_JIT"):
-    # PostgreSQL's JIT compiled the list queries for 700-800 ms at 100,000 texts, where
-    # they run in 170-310 ms without (issue 12): short OLTP queries never repay it.
-    DATABASES["default"]["OPTIONS"] = {
-        **DATABASES["default"].get("OPTIONS", {}),
-        "options": "-c jit=off",
-    }
+):
+    OPTIONS = DATABASES["default"].setdefault("OPTIONS", {})
+    if not env_bool("DB_JIT"):
+        # PostgreSQL's JIT compiled the list queries for 700-800 ms at 100,000 texts, where
+        # they run in 170-310 ms without (issue 12): short OLTP queries never repay it.
+        OPTIONS["options"] = "-c jit=off"
+    # Django's own statements are never prepared (its cursors bind on the client). A
+    # threshold no statement reaches prepares only the few `workflow.prepared` asks for;
+    # None prepares nothing, behind a pooler that cannot keep a session's prepared
+    # statements (PgBouncer in transaction mode before 1.21).
+    OPTIONS["prepare_threshold"] = 2**31 - 1 if env_bool("DB_PREPARED_STATEMENTS", True) else None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE takes the write lock at BEGIN, so two writers queue on busy_timeout

@@ -77,6 +77,27 @@ def test_check_deploy_is_clean_given_only_secret_key_and_allowed_hosts():
     assert "WARNING" not in result.stderr
 
 
+def database_options(**extra: str) -> dict[str, object]:
+    """The PostgreSQL connection's OPTIONS as a process started with this environment sees them."""
+    code = (
+        "import json; from django.conf import settings; "
+        "print(json.dumps(settings.DATABASES['default']['OPTIONS']))"
+    )
+    url = "postgres://budget@db.example:5432/budget"
+    result = manage("shell", "--verbosity", "0", "-c", code, DATABASE_URL=url, **extra)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_postgresql_connections_prepare_the_statements_asked_for_by_default():
+    assert isinstance(database_options()["prepare_threshold"], int)
+
+
+def test_a_pooler_without_prepared_statements_can_turn_them_off():
+    # PgBouncer in transaction mode before 1.21 cannot keep a session's prepared statements.
+    assert database_options(DB_PREPARED_STATEMENTS="0")["prepare_threshold"] is None
+
+
 def compose_app_environment() -> dict[str, str]:
     """The web service's environment in docker-compose.yml (the README's production stack),
     as compose would resolve it: each required secret set, each optional one its default."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -21,12 +22,13 @@ from django.db import connection
 
 from submissions.lifecycle import EDITABLE_STATES
 from submissions.models import (
+    Department,
     ProjectText,
     ProjectTextGroupObjectPermission,
     ProjectTextUserObjectPermission,
     Revision,
 )
-from workflow import audit, clock
+from workflow import audit, clock, prepared
 from workflow.machine import Catalog, catalog
 from workflow.models import AddedSigner, AuditChain, Decision, StageVisit
 from workflow.permissions import Authority
@@ -51,20 +53,68 @@ def lock_text(authority: Authority, pk: int, *, known: Catalog | None = None) ->
 
     Two statements whether the text exists or not: a missing id costs what an invisible
     text costs, so that the cost does not tell that a text exists."""
-    text = next(
-        iter(
-            ProjectText.objects.select_for_update(of=("self",))
-            .select_related("department", "created_by", "route")
-            .annotate(locked_at=clock.db_now_in_statement())
-            .filter(pk=pk)
-        ),
-        None,
-    )
+    text = _lock_row(pk)
     known = known or catalog()
     rows = _fact_rows(authority, pk, text.revision if text is not None else 0)
     if text is None:
         return None
     return _assemble(authority, text, rows, known)
+
+
+# --- The lock ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _LockStatement:
+    sql: str
+    columns: tuple[prepared.Columns, ...]
+    clock: prepared.Converters
+
+
+@cache
+def _lock_statement(vendor: str) -> _LockStatement:
+    """What `ProjectText.objects.select_for_update(of=("self",)).select_related(
+    "department", "created_by", "route")`, annotated with the database's clock, sends:
+    written out once per process, where the ORM spent longer building the statement on
+    every action than the database spent running it (issue 12)."""
+    from workflow.models import Route
+
+    quote = connection.ops.quote_name
+    joined = (
+        ("t", ProjectText, "{}"),
+        ("d", Department, "JOIN {} ON d.id = t.department_id"),
+        ("u", get_user_model(), "JOIN {} ON u.id = t.created_by_id"),
+        ("r", Route, "LEFT JOIN {} ON r.text_id = t.id"),
+    )
+    columns = tuple(prepared.Columns.of(model, alias) for alias, model, _join in joined)
+    tables = " ".join(
+        join.format(f"{quote(model._meta.db_table)} {alias}") for alias, model, join in joined
+    )
+    now = clock.db_now_in_statement()
+    compiler = ProjectText.objects.none().query.get_compiler(connection=connection)
+    now_sql, _no_params = compiler.compile(now)
+    lock = " FOR UPDATE OF t" if connection.features.has_select_for_update_of else ""
+    select = ", ".join([*(c.sql for c in columns), now_sql])
+    sql = f"SELECT {select} FROM {tables} WHERE t.id = %s{lock}"  # noqa: S608 (names only)
+    return _LockStatement(sql, columns, prepared.converters_of([now]))
+
+
+def _lock_row(pk: int) -> ProjectText | None:
+    """The text's row, locked, with its department, creator and route as `select_related`
+    leaves them, and the database's clock as `locked_at`; None if there is no such text."""
+    statement = _lock_statement(connection.vendor)
+    rows = prepared.fetch_all(statement.sql, [pk])
+    if not rows:
+        return None
+    text, department, created_by, route = prepared.instances(rows[0], statement.columns)
+    meta = ProjectText._meta
+    meta.get_field("department").set_cached_value(text, department)
+    meta.get_field("created_by").set_cached_value(text, created_by)
+    meta.get_field("route").set_cached_value(text, route)
+    if route is not None:
+        route._meta.get_field("text").set_cached_value(route, text)
+    (text.locked_at,) = prepared.converted([rows[0][-1]], statement.clock)
+    return text
 
 
 # --- The one statement ------------------------------------------------------------------------
@@ -134,9 +184,7 @@ def _fact_rows(authority: Authority, pk: int, revision: int) -> list[tuple[Any, 
     params = [pk, revision, pk, revision, pk, revision, pk, pk, pk, user_id]
     params += [pk, user_id, *TEXT_READ_PERMS, pk, user_id, *TEXT_READ_PERMS]
     params += [audit.text_stream(pk), pk]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    return prepared.fetch_all(sql, params)
 
 
 def _assemble(

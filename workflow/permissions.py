@@ -18,11 +18,11 @@ from datetime import date
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from submissions.models import Department, DepartmentUserObjectPermission
+from workflow import prepared
 from workflow.models import Delegation
 from workflow.states import ADMINISTRATOR_ROLES, Administrator, Role
 
@@ -156,9 +156,7 @@ def _held_rows(
         )
         params += [delegations_on, delegations_on, True]
         params += [c.removeprefix("act_as_") for c in codenames or ()]
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(sql), params)
-        return [tuple(row) for row in cursor.fetchall()]
+    return prepared.fetch_all(" UNION ALL ".join(sql), params)
 
 
 def _scopes_from(rows: list[tuple[int, str, str, int | None]]) -> dict[int, dict[str, Scope]]:
