@@ -7,11 +7,12 @@ everything here runs after commit, from a task or the sweep, and is safe to run 
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
@@ -20,6 +21,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 
 from notifications import messages
 from notifications.models import EmailMode, NoticeGroup, Notification, Preference
+from workflow import prepared
 from workflow.exceptions import InvalidInput
 from workflow.models import Decision, OutboxMessage
 
@@ -477,17 +479,36 @@ def unread_count(user) -> int:
 def mark_acted(user_ids: Iterable[int], text_id: int, at) -> int:
     """Someone acted on a text (a decision at its stage, for themselves or for whom they act):
     the notices that asked them (or whom they act for) to act on it, delivered by then, are
-    done with and marked read. Returns how many. One statement: it follows every action."""
-    return (
-        Notification.objects.filter(
-            recipient_id__in=list(user_ids),
-            text_id=text_id,
-            read_at__isnull=True,
-            created_at__lte=at,
-        )
-        .filter(in_groups(ASKING_TO_ACT))
-        .update(read_at=at)
+    done with and marked read. Returns how many. One statement, prepared: it follows every
+    action."""
+    people = sorted(set(user_ids))
+    if not people:
+        return 0
+    sql, asking_params = _mark_acted_statement(connection.vendor, len(people))
+    at = Notification._meta.get_field("read_at").get_db_prep_save(at, connection)
+    return prepared.execute(sql, [at, *people, text_id, at, *asking_params])
+
+
+@cache
+def _mark_acted_statement(vendor: str, people: int) -> tuple[str, tuple[Any, ...]]:
+    """`mark_acted`'s UPDATE for so many people, written once per process: building the
+    ORM's update of `in_groups(ASKING_TO_ACT)` cost twice what running it did (issue 12)."""
+    query = Notification.objects.filter(in_groups(ASKING_TO_ACT)).query
+    asking, asking_params = query.get_compiler(connection=connection).compile(query.where)
+    quote = connection.ops.quote_name
+    table = quote(Notification._meta.db_table)
+    name = {
+        field: quote(Notification._meta.get_field(field).column)
+        for field in ("read_at", "recipient", "text", "created_at")
+    }
+    column = {field: f"{table}.{quoted}" for field, quoted in name.items()}
+    marks = ", ".join(["%s"] * people)
+    sql = (
+        f"UPDATE {table} SET {name['read_at']} = %s"  # noqa: S608 (names only)
+        f" WHERE {column['recipient']} IN ({marks}) AND {column['text']} = %s"
+        f" AND {column['read_at']} IS NULL AND {column['created_at']} <= %s AND ({asking})"
     )
+    return sql, tuple(asking_params)
 
 
 def decision_committed(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:

@@ -32,16 +32,29 @@ def fetch_all(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return [tuple(row) for row in cursor.fetchall()]
-    connection.ensure_connection()
-    raw = _PreparingCursor(connection.connection)
-    cursor = (
-        connection.make_debug_cursor(raw)
-        if connection.queries_logged
-        else connection.make_cursor(raw)
-    )
-    with cursor:
+    with _cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _cursor() -> Any:
+    """A preparing cursor in Django's wrapper (counted, logged, wrapped like any other)."""
+    connection.ensure_connection()
+    raw = _PreparingCursor(connection.connection)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(raw)
+    return connection.make_cursor(raw)
+
+
+def execute(sql: str, params: Sequence[Any]) -> int:
+    """Run `sql` (a change), prepared on PostgreSQL; how many rows it changed."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
+    with _cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 class _PreparingCursor(psycopg.Cursor):
