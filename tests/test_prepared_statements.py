@@ -2,23 +2,26 @@
 
 The action's lock and the access token's lookup are written out from the models' fields
 (`workflow.prepared.Columns`): what they load must be what the ORM's `select_related` loads,
-on both databases. On PostgreSQL the lock, the facts, the roles and the token are prepared
-once per connection; DB_PREPARED_STATEMENTS=0 (a pooler that cannot keep them) prepares
-nothing, and the actions work the same."""
+on both databases; `prepared.insert` and `prepared.update` store what the ORM would. On
+PostgreSQL the lock, the facts, the roles and the token are prepared once per connection;
+DB_PREPARED_STATEMENTS=0 (a pooler that cannot keep them) prepares nothing, and the actions
+work the same."""
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from submissions.models import ProjectText
 from tests.factories import PASSWORD
-from workflow import tokens
+from workflow import prepared, tokens
 from workflow.locking import _lock_row
-from workflow.models import AccessToken
+from workflow.models import AccessToken, StageVisit
 
 API = "/api/v1"
 
@@ -147,3 +150,58 @@ def test_with_prepared_statements_off_nothing_is_prepared(cast) -> None:
     assert prepared_statements() == before
     assert not any("FOR UPDATE OF t" in sql for sql in before)
     assert ProjectText.objects.get(pk=text.pk).state == "dept_review"
+
+
+def visit(text: ProjectText, **overrides: Any) -> StageVisit:
+    now = timezone.now()
+    fields = {
+        "text": text,
+        "stage": "dept_review",
+        "revision": 1,
+        "entered_at": now,
+        "due_at": now + timedelta(days=5),
+        "escalate_at": now + timedelta(days=7),
+        "quorums": {"dept_reviewer": 2},
+    }
+    return StageVisit(**{**fields, **overrides})
+
+
+def test_an_insert_stores_what_saving_stores(cast) -> None:
+    text = cast.text()
+    saved, inserted = visit(text), visit(text, left_at=timezone.now())
+    saved.save(force_insert=True)
+
+    prepared.insert(inserted)
+
+    assert inserted.pk is not None and inserted.pk != saved.pk
+    assert not inserted._state.adding
+    stored = StageVisit.objects.get(pk=inserted.pk)
+    assert fields_of(stored) == fields_of(inserted)
+    assert stored.quorums == {"dept_reviewer": 2}
+
+
+def test_an_update_changes_the_rows_the_filter_names(cast) -> None:
+    first, second = cast.text(), cast.text()
+    done = timezone.now() - timedelta(days=1)
+    open_first, closed_first = visit(first), visit(first, left_at=done)
+    open_second = visit(second)
+    for row in (open_first, closed_first, open_second):
+        row.save()
+    at = timezone.now()
+
+    changed = prepared.update(StageVisit, {"left_at": at}, text=first.pk, left_at=None)
+
+    assert changed == 1
+    left = dict(StageVisit.objects.values_list("pk", "left_at"))
+    assert left == {open_first.pk: at, closed_first.pk: done, open_second.pk: None}
+
+
+def test_an_update_whose_condition_no_longer_holds_changes_nothing(cast) -> None:
+    text = cast.text()
+    row = visit(text)
+    row.save()
+
+    changed = prepared.update(StageVisit, {"stage": "x"}, pk=row.pk, revision=2)
+
+    assert changed == 0
+    assert StageVisit.objects.get(pk=row.pk).stage == "dept_review"

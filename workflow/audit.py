@@ -27,7 +27,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
-from workflow import announcements, digests, parallel_verification, witness
+from workflow import announcements, digests, parallel_verification, prepared, witness
 from workflow.audit_rows import EventRow, EventRun, event_runs
 from workflow.models import (
     AuditChain,
@@ -128,7 +128,7 @@ def _next_event(chain: AuditChain, **fields: Any) -> AuditEvent:
 
 def _append(chain: AuditChain, **fields: Any) -> AuditEvent:
     event = _next_event(chain, **fields)
-    event.save(force_insert=True)
+    prepared.insert(event)
     chain.length, chain.head_hash = event.seq, event.hash
     return event
 
@@ -178,11 +178,15 @@ def record(
     if head is not None:
         length, head_hash = head
         event = _next_event(AuditChain(stream=stream, length=length, head_hash=head_hash), **fields)
-        moved = AuditChain.objects.filter(stream=stream, length=length, head_hash=head_hash).update(
-            length=event.seq, head_hash=event.hash
+        moved = prepared.update(
+            AuditChain,
+            {"length": event.seq, "head_hash": event.hash},
+            stream=stream,
+            length=length,
+            head_hash=head_hash,
         )
         if moved:
-            event.save(force_insert=True)
+            prepared.insert(event)
             _after_append(stream, event.seq, event.hash)
             return event
     chain, restored = _lock_chain(stream)

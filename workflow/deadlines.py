@@ -8,6 +8,7 @@ from datetime import datetime
 from django.conf import settings
 
 from submissions.models import ProjectText
+from workflow import prepared
 from workflow.clock import add_period, db_now
 from workflow.definitions import StageSpec
 from workflow.models import StageVisit
@@ -34,11 +35,11 @@ def move(
     entered a review stage, with the quorums its `all` lanes begin with. `entered` is the
     database's clock, if the caller read it."""
     if leaving:
-        StageVisit.objects.filter(text=text, left_at__isnull=True).update(left_at=at)
+        prepared.update(StageVisit, {"left_at": at}, text=text.pk, left_at=None)
     if entering is not None:
         entered = entered or db_now()
         due = add_period(entered, period_of(entering))
-        StageVisit.objects.create(
+        visit = StageVisit(
             text=text,
             stage=entering.code,
             revision=text.revision,
@@ -47,3 +48,4 @@ def move(
             escalate_at=add_period(due, settings.ESCALATE_AFTER),
             quorums=quorums or {},
         )
+        prepared.insert(visit)

@@ -19,6 +19,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import connection
+from django.db.models.sql import Query
+from django.db.models.sql.compiler import SQLCompiler
 
 from submissions.lifecycle import EDITABLE_STATES
 from submissions.models import (
@@ -66,17 +68,17 @@ def lock_text(authority: Authority, pk: int, *, known: Catalog | None = None) ->
 
 @dataclass(frozen=True)
 class _LockStatement:
-    sql: str
+    select: str  # the columns, then the clock's
+    tables: str  # FROM ... WHERE t.id = %s, and the lock
     columns: tuple[prepared.Columns, ...]
-    clock: prepared.Converters
 
 
 @cache
 def _lock_statement(vendor: str) -> _LockStatement:
     """What `ProjectText.objects.select_for_update(of=("self",)).select_related(
-    "department", "created_by", "route")`, annotated with the database's clock, sends:
-    written out once per process, where the ORM spent longer building the statement on
-    every action than the database spent running it (issue 12)."""
+    "department", "created_by", "route")` sends, written out once per process, where the
+    ORM spent longer building the statement on every action than the database spent
+    running it (issue 12)."""
     from workflow.models import Route
 
     quote = connection.ops.quote_name
@@ -90,20 +92,21 @@ def _lock_statement(vendor: str) -> _LockStatement:
     tables = " ".join(
         join.format(f"{quote(model._meta.db_table)} {alias}") for alias, model, join in joined
     )
-    now = clock.db_now_in_statement()
-    compiler = ProjectText.objects.none().query.get_compiler(connection=connection)
-    now_sql, _no_params = compiler.compile(now)
     lock = " FOR UPDATE OF t" if connection.features.has_select_for_update_of else ""
-    select = ", ".join([*(c.sql for c in columns), now_sql])
-    sql = f"SELECT {select} FROM {tables} WHERE t.id = %s{lock}"  # noqa: S608 (names only)
-    return _LockStatement(sql, columns, prepared.converters_of([now]))
+    return _LockStatement(
+        ", ".join(c.sql for c in columns), f"FROM {tables} WHERE t.id = %s{lock}", columns
+    )
 
 
 def _lock_row(pk: int) -> ProjectText | None:
     """The text's row, locked, with its department, creator and route as `select_related`
     leaves them, and the database's clock as `locked_at`; None if there is no such text."""
     statement = _lock_statement(connection.vendor)
-    rows = prepared.fetch_all(statement.sql, [pk])
+    # The clock is compiled each time: a test may stand another in for it.
+    now = clock.db_now_in_statement()
+    now_sql, now_params = SQLCompiler(Query(ProjectText), connection, connection.alias).compile(now)
+    sql = f"SELECT {statement.select}, {now_sql} {statement.tables}"
+    rows = prepared.fetch_all(sql, [*now_params, pk])
     if not rows:
         return None
     text, department, created_by, route = prepared.instances(rows[0], statement.columns)
@@ -113,7 +116,7 @@ def _lock_row(pk: int) -> ProjectText | None:
     meta.get_field("route").set_cached_value(text, route)
     if route is not None:
         route._meta.get_field("text").set_cached_value(route, text)
-    (text.locked_at,) = prepared.converted([rows[0][-1]], statement.clock)
+    (text.locked_at,) = prepared.converted([rows[0][-1]], prepared.converters_of([now]))
     return text
 
 

@@ -17,44 +17,98 @@ DB_PREPARED_STATEMENTS=0 and they run unprepared, as before (config/settings.py)
 SQLite has nothing to prepare here: the statements run as they are.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import psycopg
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, Model
 
 
 def fetch_all(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     """The rows of `sql`, prepared on PostgreSQL (the first run on a connection plans it)."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return [tuple(row) for row in cursor.fetchall()]
-    with _cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def _cursor() -> Any:
-    """A preparing cursor in Django's wrapper (counted, logged, wrapped like any other)."""
-    connection.ensure_connection()
-    raw = _PreparingCursor(connection.connection)
-    if connection.queries_logged:
-        return connection.make_debug_cursor(raw)
-    return connection.make_cursor(raw)
+    with _executed(sql, params) as cursor:
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def execute(sql: str, params: Sequence[Any]) -> int:
     """Run `sql` (a change), prepared on PostgreSQL; how many rows it changed."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.rowcount
-    with _cursor() as cursor:
-        cursor.execute(sql, params)
+    with _executed(sql, params) as cursor:
         return cursor.rowcount
+
+
+def update(model: type[Model], values: dict[str, Any], **where: Any) -> int:
+    """`model.objects.filter(**where).update(**values)` where each condition is a field
+    equal to a value (or, for None, null): the statement written once per shape and
+    prepared. How many rows it changed."""
+    fields = model._meta.get_field
+    where = {model._meta.pk.name if name == "pk" else name: v for name, v in where.items()}
+    sql = _update_statement(
+        connection.vendor, model, tuple(values), tuple((n, v is None) for n, v in where.items())
+    )
+    params = [fields(name).get_db_prep_save(value, connection) for name, value in values.items()]
+    params += [
+        fields(name).get_db_prep_value(value, connection, prepared=False)
+        for name, value in where.items()
+        if value is not None
+    ]
+    return execute(sql, params)
+
+
+@cache
+def _update_statement(
+    vendor: str, model: type[Model], names: tuple[str, ...], where: tuple[tuple[str, bool], ...]
+) -> str:
+    quote = connection.ops.quote_name
+    fields = model._meta.concrete_fields
+    column = {name: quote(f.column) for f in fields for name in (f.name, f.attname)}
+    changes = ", ".join(f"{column[name]} = %s" for name in names)
+    conditions = " AND ".join(
+        f"{column[name]} IS NULL" if null else f"{column[name]} = %s" for name, null in where
+    )
+    return f"UPDATE {quote(model._meta.db_table)} SET {changes} WHERE {conditions}"  # noqa: S608
+
+
+def insert(instance: Model) -> None:
+    """`instance.save(force_insert=True)`, for a model no signal listens to: the statement
+    written once per model and prepared. The instance gets its primary key back."""
+    model = type(instance)
+    sql, fields = _insert_statement(connection.vendor, model)
+    params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    ((pk,),) = fetch_all(sql, params)
+    instance.pk = pk
+    instance._state.adding = False
+    instance._state.db = connection.alias
+
+
+@cache
+def _insert_statement(vendor: str, model: type[Model]) -> tuple[str, tuple[Field, ...]]:
+    quote = connection.ops.quote_name
+    fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
+    columns = ", ".join(quote(f.column) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    pk = quote(model._meta.pk.column)
+    table = quote(model._meta.db_table)
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {pk}"  # noqa: S608
+    return sql, fields
+
+
+@contextmanager
+def _executed(sql: str, params: Sequence[Any]) -> Iterator[Any]:
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        raw = _PreparingCursor(connection.connection)
+        # In Django's wrapper: counted, logged and wrapped like every other statement.
+        wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
+        cursor = wrap(raw)
+    else:
+        cursor = connection.cursor()
+    with cursor:
+        cursor.execute(sql, params)
+        yield cursor
 
 
 class _PreparingCursor(psycopg.Cursor):
