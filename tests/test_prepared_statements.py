@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -205,3 +206,19 @@ def test_an_update_whose_condition_no_longer_holds_changes_nothing(cast) -> None
 
     assert changed == 0
     assert StageVisit.objects.get(pk=row.pk).stage == "dept_review"
+
+
+def test_an_insert_tells_the_receivers_of_saving(cast) -> None:
+    heard = []
+
+    def receiver(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+        heard.append((sender, instance.pk, created))
+
+    post_save.connect(receiver, sender=StageVisit)
+    try:
+        row = visit(cast.text())
+        prepared.insert(row)
+    finally:
+        post_save.disconnect(receiver, sender=StageVisit)
+
+    assert heard == [(StageVisit, row.pk, True)]

@@ -26,6 +26,7 @@ from typing import Any
 import psycopg
 from django.db import connection
 from django.db.models import Field, Model
+from django.db.models.signals import post_save, pre_save
 
 
 def fetch_all(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -73,15 +74,20 @@ def _update_statement(
 
 
 def insert(instance: Model) -> None:
-    """`instance.save(force_insert=True)`, for a model no signal listens to: the statement
-    written once per model and prepared. The instance gets its primary key back."""
+    """`instance.save(force_insert=True)`, signals and all, by a statement written once per
+    model and prepared. The instance gets its primary key back."""
     model = type(instance)
     sql, fields = _insert_statement(connection.vendor, model)
+    using = connection.alias
+    pre_save.send(sender=model, instance=instance, raw=False, using=using, update_fields=None)
     params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
     ((pk,),) = fetch_all(sql, params)
     instance.pk = pk
     instance._state.adding = False
-    instance._state.db = connection.alias
+    instance._state.db = using
+    post_save.send(
+        sender=model, instance=instance, created=True, raw=False, using=using, update_fields=None
+    )
 
 
 @cache

@@ -203,7 +203,7 @@ def _perform_action(
     if on_behalf_of is not None:
         detail["on_behalf_of"] = on_behalf_of.get_username()
     if action not in (FixedAction.SUBMIT, FixedAction.WITHDRAW):
-        Decision.objects.create(
+        decided = Decision(
             text=text,
             revision=revision,
             stage=from_state,
@@ -215,6 +215,7 @@ def _perform_action(
             section=section,
             decided_at=now,
         )
+        prepared.insert(decided)
         counted_for = capacity.principal if capacity else actor
         decision = DecisionFact(actor.pk, counted_for.pk, from_state, action, ruling.lane)
     moved = to_state != from_state
