@@ -21,7 +21,8 @@ with the people's sign-ins on their own streams, so that the audit search runs a
 size the issue names.
 
 Timed in this process through the API (DRF's test client; no HTTP): each request `--repeat`
-times, median and p99, the time of its SQL statements (their sum, as the database answered
+times, median and p99 (and of the slowest request, how much was SQL and how much the garbage
+collector's pause), the time of its SQL statements (their sum, as the database answered
 them: the request less DRF, serialising and Python) and of the one statement that read the
 page. The hand-written query is that page as one would write it: the same rows, joins,
 conditions (separation of duties included) and order, on indexes the bench adds for it; the
@@ -32,6 +33,7 @@ by inserts.
 """
 
 import argparse
+import gc
 import time
 from functools import partial
 
@@ -264,6 +266,26 @@ def page_statement(spent: list[tuple[str, float]]) -> float:
     return next((seconds for sql, seconds in reversed(spent) if " LIMIT " in sql), 0.0)
 
 
+class Collections:
+    """The time the garbage collector has spent so far in this process (gc.callbacks): a
+    request's share of it tells a collection's pause from the database's."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._started: float | None = None
+        gc.callbacks.append(self)
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        elif self._started is not None:
+            self.seconds += time.perf_counter() - self._started
+            self._started = None
+
+
+COLLECTIONS = Collections()
+
+
 def timed(fn, repeat: int) -> list[float]:
     samples = []
     for _ in range(repeat):
@@ -373,15 +395,19 @@ def measure(people, departments, repeat: int) -> list[tuple]:
                 return response
 
             listed = [row["id"] for row in get().json()["results"]]
-            real, sql, page = [], [], []
+            real, sql, page, collecting = [], [], [], []
             for _ in range(repeat):
                 spent: list[tuple[str, float]] = []
                 with connection.execute_wrapper(partial(database_time, spent)):
+                    collected = COLLECTIONS.seconds
                     started = time.perf_counter()
                     get()
                     real.append((time.perf_counter() - started) * 1000)
+                    collecting.append((COLLECTIONS.seconds - collected) * 1000)
                 sql.append(sum(seconds for _sql, seconds in spent) * 1000)
                 page.append(page_statement(spent) * 1000)
+            slowest_request = max(range(repeat), key=real.__getitem__)
+            slowest_parts = (sql[slowest_request], collecting[slowest_request])
             with CaptureQueriesContext(connection) as queries:
                 get()
             slowest = max(queries.captured_queries, key=lambda q: float(q["time"]))
@@ -421,8 +447,8 @@ def measure(people, departments, repeat: int) -> list[tuple]:
             else:
                 ratio, hand_text = "–", "–"
             rows.append(
-                (role, what, median(real), percentile(real, 0.99), median(sql), median(page),
-                 hand_text, ratio, len(queries.captured_queries), plan)
+                (role, what, median(real), percentile(real, 0.99), slowest_parts, median(sql),
+                 median(page), hand_text, ratio, len(queries.captured_queries), plan)
             )  # fmt: skip
     return rows
 
@@ -459,16 +485,18 @@ def main(args: argparse.Namespace) -> None:
             f"not copied: {', '.join(skipped) or 'nothing'}); {args.repeat} requests each\n"
         )
         print(
-            "| role | what | request median / p99 ms | its SQL ms | its page statement ms "
-            "| by hand ms | page / hand, SQL / hand | statements | slowest statement's scans |"
+            "| role | what | request median / p99 ms | slowest request: SQL / GC ms "
+            "| its SQL ms | its page statement ms | by hand ms | page / hand, SQL / hand "
+            "| statements | slowest statement's scans |"
         )
-        print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
-        for role, what, med, p99, sql, page, hand, ratio, count, plan in measure(
+        print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+        for role, what, med, p99, slowest, sql, page, hand, ratio, count, plan in measure(
             people, departments, args.repeat
         ):
             print(
-                f"| {role} | {what} | {med:.1f} / {p99:.1f} | {sql:.1f} | {page:.1f} | {hand} "
-                f"| {ratio} | {count} | {plan} |"
+                f"| {role} | {what} | {med:.1f} / {p99:.1f} | {slowest[0]:.1f} / "
+                f"{slowest[1]:.1f} | {sql:.1f} | {page:.1f} | {hand} | {ratio} | {count} "
+                f"| {plan} |"
             )
 
 

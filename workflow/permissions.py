@@ -156,7 +156,8 @@ def _held_rows(
         )
         params += [delegations_on, delegations_on, True]
         params += [c.removeprefix("act_as_") for c in codenames or ()]
-    return prepared.fetch_all(" UNION ALL ".join(sql), params)
+    # One user's, or everyone's, has a text of its own; a list of users is written out.
+    return prepared.fetch_all(" UNION ALL ".join(sql), params, prepare=user_ids is None)
 
 
 def _scopes_from(rows: list[tuple[int, str, str, int | None]]) -> dict[int, dict[str, Scope]]:

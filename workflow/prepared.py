@@ -7,9 +7,11 @@ executed. Django binds parameters on the client and never prepares, so these sta
 take psycopg's server-side binding with `prepare=True`; they still go through Django's
 cursor wrapper, so they are counted, logged and wrapped like every other statement.
 
-Where the ORM spent longer building a statement than the database spent running it (the
-action's lock, the access token), the statement is written out once per process from the
-models' fields (`Columns`), and its rows become instances as `select_related` leaves them.
+Where the ORM spent longer building a statement than the database spent running it, the
+statement is written out once per process from the models' fields: the action's lock and
+the access token (`Columns`: their rows become instances as `select_related` leaves them),
+the action's inserts (`insert`, as `save` with its signals) and updates (`update`, as a
+queryset's `update` for plain equality conditions).
 
 Prepared statements live in the database session. A pooler that hands one session to
 several clients (PgBouncer in transaction mode, before 1.21) cannot keep them: set
@@ -29,8 +31,14 @@ from django.db.models import Field, Model
 from django.db.models.signals import post_save, pre_save
 
 
-def fetch_all(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """The rows of `sql`, prepared on PostgreSQL (the first run on a connection plans it)."""
+def fetch_all(sql: str, params: Sequence[Any], *, prepare: bool = True) -> list[tuple[Any, ...]]:
+    """The rows of `sql`, prepared on PostgreSQL (the first run on a connection plans it).
+    `prepare=False` for a statement whose text varies from call to call (a list of any
+    length written out): preparing it would cost a round trip and keep it for nothing."""
+    if not prepare:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [tuple(row) for row in cursor.fetchall()]
     with _executed(sql, params) as cursor:
         return [tuple(row) for row in cursor.fetchall()]
 
