@@ -116,8 +116,8 @@ def _executed(sql: str, params: Sequence[Any]) -> Iterator[Any]:
         connection.ensure_connection()
         raw = _PreparingCursor(connection.connection)
         # In Django's wrapper: counted, logged and wrapped like every other statement.
-        wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
-        cursor = wrap(raw)
+        raw.logged = connection.queries_logged
+        cursor = connection.make_debug_cursor(raw) if raw.logged else connection.make_cursor(raw)
     else:
         cursor = connection.cursor()
     with cursor:
@@ -129,13 +129,24 @@ class _PreparingCursor(psycopg.Cursor):
     """A server-binding cursor that asks for every statement to be prepared. The connection
     prepares nothing when its `prepare_threshold` is None (DB_PREPARED_STATEMENTS=0)."""
 
+    logged = False
+
     def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
         super().execute(query, params, prepare=True, **kwargs)
-        if self._query is None:
-            # A prepared execution leaves no statement behind, where Django's statement log
-            # (connection.queries, assertNumQueries) reads it.
-            self._query = self._convert_query(query, params)
+        if self.logged:
+            # Django's statement log (connection.queries, assertNumQueries) reads the
+            # statement from here, where a prepared execution leaves none: the statement
+            # as a client-binding cursor sends it, its values in place, as for any other.
+            statement = psycopg.ClientCursor(self.connection).mogrify(query, params)
+            self._query = _Statement(statement.encode())
         return self
+
+
+@dataclass(frozen=True)
+class _Statement:
+    """What Django's statement log reads of a psycopg cursor's last statement."""
+
+    query: bytes
 
 
 Converters = tuple[tuple[int, tuple[Callable, ...], Any], ...]
