@@ -370,6 +370,10 @@ def measure(people, departments, repeat: int) -> list[tuple]:
                      "t.state = 'approval'" + NOT_MINE),
         "auditor": (people["auditor"], "TRUE", None),
     }  # fmt: skip
+    # As a web process freezes what it loaded at start (config/wsgi.py): what this process
+    # made to set the data up is not a request's to walk in a full collection.
+    gc.collect()
+    gc.freeze()
     rows = []
     for role, (user, visible, waiting) in roles.items():
         client = APIClient()

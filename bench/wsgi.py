@@ -1,9 +1,7 @@
-"""WSGI entry of the bench's gunicorn (bench/settings.py)."""
+"""WSGI entry of the bench's gunicorn (bench/settings.py): the product's, loaded the same way."""
 
 import os
 
-from django.core.wsgi import get_wsgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 
-application = get_wsgi_application()
+from config.wsgi import application  # noqa: F401 - gunicorn's entry

@@ -98,6 +98,26 @@ def test_a_pooler_without_prepared_statements_can_turn_them_off():
     assert database_options(DB_PREPARED_STATEMENTS="0")["prepare_threshold"] is None
 
 
+def test_a_web_process_loads_its_views_at_start_and_freezes_them():
+    # Frozen, what the process loaded is out of the way of every full garbage collection.
+    code = (
+        "import gc, sys, config.wsgi; "
+        "print(gc.get_freeze_count() > 0, 'submissions.api' in sys.modules)"
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code],
+        cwd=PROJECT,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]
+
+
 def compose_app_environment() -> dict[str, str]:
     """The web service's environment in docker-compose.yml (the README's production stack),
     as compose would resolve it: each required secret set, each optional one its default."""
