@@ -67,7 +67,7 @@ def generate(total: int, mean_length: int, first_stream: int = 0) -> tuple[int, 
     """Append `total` events in chains of about `mean_length`; return (streams, seconds)."""
     from django.db import connection
 
-    from workflow import audit
+    from workflow import audit, prepared
     from workflow.models import AuditChain, AuditEvent
 
     fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
@@ -77,10 +77,11 @@ def generate(total: int, mean_length: int, first_stream: int = 0) -> tuple[int, 
     rng = random.Random(12)
     pending: list[AuditEvent] = []
     heads: list[AuditChain] = []
-    real_save = AuditEvent.save
+    real_insert = prepared.insert
 
-    def collect(self: AuditEvent, *args, **kwargs) -> None:
-        pending.append(self)
+    def collect(instance) -> None:
+        assert isinstance(instance, AuditEvent), instance
+        pending.append(instance)
 
     def flush() -> None:
         with connection.cursor() as cursor:
@@ -95,7 +96,7 @@ def generate(total: int, mean_length: int, first_stream: int = 0) -> tuple[int, 
     started = time.perf_counter()
     made = 0
     stream_number = first_stream
-    AuditEvent.save = collect
+    prepared.insert = collect
     try:
         while made < total:
             stream_number += 1
@@ -129,7 +130,7 @@ def generate(total: int, mean_length: int, first_stream: int = 0) -> tuple[int, 
         if pending:
             flush()
     finally:
-        AuditEvent.save = real_save
+        prepared.insert = real_insert
     with (
         connection.cursor() as cursor,
         cursor.cursor.copy(
