@@ -54,6 +54,19 @@ def manage(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def python(code: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    """Our interpreter running `code` in the project, with only `environment()`."""
+    return subprocess.run(  # noqa: S603 - our own interpreter; the code is the test's
+        [sys.executable, "-c", code],
+        cwd=PROJECT,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def posture(**extra: str) -> dict[str, object]:
     """The HTTPS-only settings as a process started with this environment sees them."""
     names = ", ".join(repr(name) for name in HTTPS_ONLY_SETTINGS)
@@ -104,15 +117,7 @@ def test_a_web_process_loads_its_views_at_start_and_freezes_them():
         "import gc, sys, config.wsgi; "
         "print(gc.get_freeze_count() > 0, 'submissions.api' in sys.modules)"
     )
-    result = subprocess.run(  # noqa: S603 - our own interpreter and code
-        [sys.executable, "-c", code],
-        cwd=PROJECT,
-        env=environment(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = python(code)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "True"]
@@ -343,13 +348,6 @@ def test_the_compose_web_health_check_passes_over_plain_http_in_production_postu
     # The same probe, pointed at this test's server instead of the container's port 8000.
     code = command[3].replace("127.0.0.1:8000", f"127.0.0.1:{production_server}")
 
-    result = subprocess.run(  # noqa: S603 - the project's own compose file
-        [sys.executable, "-c", code],
-        env=environment(),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = python(code, timeout=30)
 
     assert result.returncode == 0, result.stderr
