@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_save
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -225,3 +225,10 @@ def test_an_insert_tells_the_receivers_of_saving(cast) -> None:
         post_save.disconnect(receiver, sender=StageVisit)
 
     assert heard == [(StageVisit, row.pk, True)]
+
+
+def test_no_receiver_listens_to_a_text_being_saved() -> None:
+    # An action writes the text's row by prepared.update, which sends no signal: a receiver
+    # of a text's saving would have to be called from there (workflow.services.actions._write).
+    assert not pre_save.has_listeners(ProjectText)
+    assert not post_save.has_listeners(ProjectText)

@@ -68,7 +68,7 @@ def lock_text(authority: Authority, pk: int, *, known: Catalog | None = None) ->
 
 @dataclass(frozen=True)
 class _LockStatement:
-    select: str  # the columns, then the clock's
+    select: str  # every column of the four models (the clock's is added each time)
     tables: str  # FROM ... WHERE t.id = %s, and the lock
     columns: tuple[prepared.Columns, ...]
 

@@ -58,10 +58,8 @@ def _find_statement(vendor: str) -> tuple[str, tuple[prepared.Columns, ...]]:
     quote = connection.ops.quote_name
     tokens, users = (quote(c.model._meta.db_table) for c in columns)
     select = ", ".join(c.sql for c in columns)
-    sql = (
-        f"SELECT {select} FROM {tokens} k JOIN {users} u ON u.id = k.user_id WHERE k.key_hash = %s"  # noqa: S608
-    )
-    return sql, columns
+    joined = f"{tokens} k JOIN {users} u ON u.id = k.user_id"
+    return f"SELECT {select} FROM {joined} WHERE k.key_hash = %s", columns  # noqa: S608
 
 
 def expires_at(token: AccessToken) -> datetime | None:

@@ -278,7 +278,8 @@ MOVE_FIELDS = (
 
 def _write(text: ProjectText, names: tuple[str, ...]) -> None:
     """`text.save(update_fields=names)` on the row the action holds locked, by a statement
-    written once and prepared (the ORM's took longer to build than to run)."""
+    written once and prepared (the ORM's took longer to build than to run). No receiver
+    listens to a text's saving; one that did would have to be called here."""
     prepared.update(ProjectText, {name: getattr(text, name) for name in names}, pk=text.pk)
 
 
