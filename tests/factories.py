@@ -8,6 +8,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.test import APIClient
 
 from submissions.models import Department, ProjectText
 from workflow import services
@@ -103,3 +104,22 @@ def act(user, text: ProjectText, action: Action | str, comment: str = "", **kw: 
 
 def amount(value: str) -> Decimal:
     return Decimal(value)
+
+
+def issue_token(username: str = "org_drafter", **extra: Any) -> str:
+    """A new access token of `username` (who has the suite's password), from the API."""
+    response = APIClient().post(
+        "/api/v1/auth/token/",
+        {"username": username, "password": PASSWORD},
+        format="json",
+        **extra,
+    )
+    assert response.status_code == 200, response.content
+    return response.json()["token"]
+
+
+def with_token(key: str) -> APIClient:
+    """An API client that sends the access token `key`."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client

@@ -19,7 +19,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from submissions.models import ProjectText
-from tests.factories import PASSWORD
+from tests.factories import issue_token, with_token
 from workflow import prepared, tokens
 from workflow.locking import _lock_row
 from workflow.models import AccessToken, StageVisit
@@ -32,13 +32,7 @@ def fields_of(instance: Any) -> dict[str, Any]:
 
 
 def token_client(user: Any) -> APIClient:
-    answer = APIClient().post(
-        f"{API}/auth/token/", {"username": user.username, "password": PASSWORD}, format="json"
-    )
-    assert answer.status_code == 200, answer.content
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {answer.json()['token']}")
-    return client
+    return with_token(issue_token(user.username))
 
 
 def submit(client: APIClient, text: ProjectText) -> None:

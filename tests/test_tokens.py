@@ -15,29 +15,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.test import APIClient
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, issue_token, with_token
 from workflow import audit, services, tokens
 from workflow.clock import add_working_hours
 from workflow.models import AccessToken, AuditEvent
 
 API = "/api/v1"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def issue(username: str = "org_drafter", **extra) -> str:
-    response = APIClient().post(
-        f"{API}/auth/token/", {"username": username, "password": PASSWORD}, format="json", **extra
-    )
-    assert response.status_code == 200, response.content
-    return response.json()["token"]
-
-
-def with_token(key: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
 
 
 def me(key: str):
@@ -64,14 +49,14 @@ def assert_refused_401(response, words: str) -> None:
 
 
 def test_each_call_issues_a_new_token_and_each_works(cast):
-    first, second = issue(), issue()
+    first, second = issue_token(), issue_token()
 
     assert first != second
     assert me(first).json()["username"] == me(second).json()["username"] == "org_drafter"
 
 
 def test_only_the_keys_hash_and_first_characters_are_stored(cast):
-    key = issue(HTTP_USER_AGENT="nightly-export/1.0")
+    key = issue_token(HTTP_USER_AGENT="nightly-export/1.0")
 
     token = AccessToken.objects.get()
     assert token.key_hash == hashlib.sha256(key.encode()).hexdigest()
@@ -81,7 +66,7 @@ def test_only_the_keys_hash_and_first_characters_are_stored(cast):
 
 
 def test_a_user_agent_with_control_characters_is_stored_without_them(cast):
-    issue(HTTP_USER_AGENT="bad\x00agent\x1b")
+    issue_token(HTTP_USER_AGENT="bad\x00agent\x1b")
 
     assert AccessToken.objects.get().label == "badagent"
 
@@ -94,7 +79,7 @@ def test_an_unknown_key_gets_401_naming_the_scheme(cast):
 
 
 def test_a_token_unused_for_more_than_its_idle_working_hours_gets_401(cast):
-    key = issue()
+    key = issue_token()
     # Nine calendar days hold at least five working days, whatever today is.
     AccessToken.objects.update(last_used_at=timezone.now() - timedelta(days=9))
 
@@ -102,21 +87,21 @@ def test_a_token_unused_for_more_than_its_idle_working_hours_gets_401(cast):
 
 
 def test_a_token_used_just_now_still_counts(cast):
-    key = issue()
+    key = issue_token()
     AccessToken.objects.update(created_at=timezone.now() - timedelta(days=29))
 
     assert me(key).status_code == 200
 
 
 def test_a_token_older_than_its_maximum_age_gets_401_however_recently_used(cast):
-    key = issue()
+    key = issue_token()
     AccessToken.objects.update(created_at=timezone.now() - timedelta(days=30, seconds=1))
 
     assert_refused_401(me(key), "过期")
 
 
 def test_idle_time_counts_working_hours_only(cast):
-    issue()
+    issue_token()
     token = AccessToken.objects.get()
     token.created_at = datetime(2026, 12, 4, 9, 0, tzinfo=SHANGHAI)
     token.last_used_at = datetime(2026, 12, 4, 16, 0, tzinfo=SHANGHAI)  # a Friday
@@ -129,7 +114,7 @@ def test_idle_time_counts_working_hours_only(cast):
 def test_the_limits_are_settings(cast, settings):
     settings.TOKEN_IDLE_WORKING_HOURS = 0
     settings.TOKEN_MAX_AGE_DAYS = 365
-    key = issue()
+    key = issue_token()
     AccessToken.objects.update(
         last_used_at=timezone.now() - timedelta(days=60),
         created_at=timezone.now() - timedelta(days=60),
@@ -157,7 +142,7 @@ def test_working_hours_are_monday_to_friday_nine_to_five(start, hours, end):
 
 
 def test_the_last_use_is_written_at_most_once_a_minute(cast):
-    key = issue()
+    key = issue_token()
     recent = timezone.now() - timedelta(seconds=30)
     AccessToken.objects.update(last_used_at=recent)
 
@@ -170,7 +155,7 @@ def test_the_last_use_is_written_at_most_once_a_minute(cast):
 
 
 def test_checking_a_token_costs_one_query(cast, api):
-    key = issue()
+    key = issue_token()
 
     with CaptureQueriesContext(connection) as by_token:
         assert me(key).status_code == 200
@@ -184,14 +169,14 @@ def test_checking_a_token_costs_one_query(cast, api):
 
 
 def test_the_owner_lists_their_live_tokens_without_keys(cast):
-    used, other = issue(), issue()
-    revoked = issue()
+    used, other = issue_token(), issue_token()
+    revoked = issue_token()
     services.revoke_token(actor=cast.org_drafter, token_id=token_of(revoked).pk)
-    expired = issue()
+    expired = issue_token()
     AccessToken.objects.filter(pk=token_of(expired).pk).update(
         last_used_at=timezone.now() - timedelta(days=9)
     )
-    issue("org_reviewer")
+    issue_token("org_reviewer")
 
     body = with_token(used).get(f"{API}/auth/tokens/").json()
 
@@ -202,7 +187,7 @@ def test_the_owner_lists_their_live_tokens_without_keys(cast):
 
 
 def test_the_owner_revokes_a_token_and_it_stops_working(cast):
-    kept, doomed = issue(), issue()
+    kept, doomed = issue_token(), issue_token()
 
     response = with_token(kept).delete(f"{API}/auth/tokens/{token_of(doomed).pk}/")
 
@@ -215,9 +200,9 @@ def test_the_owner_revokes_a_token_and_it_stops_working(cast):
 
 
 def test_nobody_revokes_someone_elses_token(cast):
-    theirs = issue("org_reviewer")
+    theirs = issue_token("org_reviewer")
 
-    response = with_token(issue()).delete(f"{API}/auth/tokens/{token_of(theirs).pk}/")
+    response = with_token(issue_token()).delete(f"{API}/auth/tokens/{token_of(theirs).pk}/")
 
     assert response.status_code == 404
     assert me(theirs).status_code == 200
@@ -225,8 +210,8 @@ def test_nobody_revokes_someone_elses_token(cast):
 
 
 def test_revoking_a_revoked_token_is_409(cast):
-    key = issue()
-    doomed = token_of(issue())
+    key = issue_token()
+    doomed = token_of(issue_token())
     services.revoke_token(actor=cast.org_drafter, token_id=doomed.pk)
 
     response = with_token(key).delete(f"{API}/auth/tokens/{doomed.pk}/")
@@ -236,14 +221,14 @@ def test_revoking_a_revoked_token_is_409(cast):
 
 
 def test_an_unknown_token_id_is_404(cast):
-    assert with_token(issue()).delete(f"{API}/auth/tokens/99999/").status_code == 404
+    assert with_token(issue_token()).delete(f"{API}/auth/tokens/99999/").status_code == 404
 
 
 # --- by an administrator, by deactivation ----------------------------------------------------
 
 
 def test_an_administrator_lists_and_revokes_tokens_in_the_admin(cast, client):
-    key = issue()
+    key = issue_token()
     token = token_of(key)
     client.force_login(cast.admin)
 
@@ -263,8 +248,8 @@ def test_an_administrator_lists_and_revokes_tokens_in_the_admin(cast, client):
 
 
 def test_deactivating_an_account_revokes_all_its_tokens(cast):
-    keys = [issue(), issue()]
-    issue("org_reviewer")
+    keys = [issue_token(), issue_token()]
+    issue_token("org_reviewer")
 
     services.change_account(
         actor=cast.admin, user_id=cast.org_drafter.pk, changes={"is_active": False}
@@ -280,8 +265,8 @@ def test_deactivating_an_account_revokes_all_its_tokens(cast):
 
 
 def test_changing_ones_password_revokes_all_ones_tokens(cast):
-    keys = [issue(), issue()]
-    issue("org_reviewer")
+    keys = [issue_token(), issue_token()]
+    issue_token("org_reviewer")
 
     services.change_password(
         user=cast.org_drafter, old=PASSWORD, new="Another-pass-2026", address="10.0.0.9"
@@ -295,7 +280,7 @@ def test_changing_ones_password_revokes_all_ones_tokens(cast):
 
 
 def test_an_administrator_setting_a_password_revokes_that_accounts_tokens(cast):
-    key = issue()
+    key = issue_token()
 
     services.reset_password(
         actor=cast.admin, user=cast.org_drafter, new="Another-pass-2026", address="10.0.0.9"
@@ -306,7 +291,7 @@ def test_an_administrator_setting_a_password_revokes_that_accounts_tokens(cast):
 
 
 def test_revoke_user_tokens_names_its_reason_and_counts(cast):
-    issue(), issue()
+    issue_token(), issue_token()
 
     revoked = services.revoke_user_tokens(
         cast.org_drafter, actor=cast.org_drafter, reason="password_changed"
@@ -317,8 +302,8 @@ def test_revoke_user_tokens_names_its_reason_and_counts(cast):
 
 
 def test_issues_and_revocations_keep_the_chain_verifying(cast):
-    issue()
-    issue()
+    issue_token()
+    issue_token()
     services.change_account(
         actor=cast.admin, user_id=cast.org_drafter.pk, changes={"is_active": False}
     )
@@ -327,7 +312,7 @@ def test_issues_and_revocations_keep_the_chain_verifying(cast):
 
 
 def test_the_audit_page_says_why_a_token_was_revoked(cast, client):
-    key = issue()
+    key = issue_token()
     services.revoke_token(actor=cast.org_drafter, token_id=token_of(key).pk)
     client.force_login(cast.auditor)
 
@@ -379,8 +364,8 @@ def test_drfs_old_tokens_are_carried_over_hashed_and_its_table_dropped(cast):
 
 
 def test_the_tokens_page_lists_ones_own_live_tokens(cast, client):
-    mine = issue(HTTP_USER_AGENT="nightly-export/1.0")
-    theirs = issue("org_reviewer")
+    mine = issue_token(HTTP_USER_AGENT="nightly-export/1.0")
+    theirs = issue_token("org_reviewer")
     client.force_login(cast.org_drafter)
 
     page = client.get("/accounts/tokens/").content.decode()
@@ -391,7 +376,7 @@ def test_the_tokens_page_lists_ones_own_live_tokens(cast, client):
 
 
 def test_the_tokens_page_revokes_one(cast, client):
-    key = issue()
+    key = issue_token()
     client.force_login(cast.org_drafter)
 
     response = client.post(f"/accounts/tokens/{token_of(key).pk}/revoke/")
@@ -402,7 +387,7 @@ def test_the_tokens_page_revokes_one(cast, client):
 
 
 def test_the_tokens_page_will_not_revoke_someone_elses(cast, client):
-    theirs = issue("org_reviewer")
+    theirs = issue_token("org_reviewer")
     client.force_login(cast.org_drafter)
 
     response = client.post(f"/accounts/tokens/{token_of(theirs).pk}/revoke/")

@@ -35,11 +35,7 @@ def fetch_all(sql: str, params: Sequence[Any], *, prepare: bool = True) -> list[
     """The rows of `sql`, prepared on PostgreSQL (the first run on a connection plans it).
     `prepare=False` for a statement whose text varies from call to call (a list of any
     length written out): preparing it would cost a round trip and keep it for nothing."""
-    if not prepare:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return [tuple(row) for row in cursor.fetchall()]
-    with _executed(sql, params) as cursor:
+    with _executed(sql, params, prepare=prepare) as cursor:
         return [tuple(row) for row in cursor.fetchall()]
 
 
@@ -111,8 +107,8 @@ def _insert_statement(vendor: str, model: type[Model]) -> tuple[str, tuple[Field
 
 
 @contextmanager
-def _executed(sql: str, params: Sequence[Any]) -> Iterator[Any]:
-    if connection.vendor == "postgresql":
+def _executed(sql: str, params: Sequence[Any], *, prepare: bool = True) -> Iterator[Any]:
+    if prepare and connection.vendor == "postgresql":
         connection.ensure_connection()
         raw = _PreparingCursor(connection.connection)
         # In Django's wrapper: counted, logged and wrapped like every other statement.
