@@ -115,10 +115,11 @@ class RoutingProperties(TestCase):
         # A draft waits for nobody (drafters find their drafts in the list); withdrawing is
         # the submitter's second thought, not something asked of them.
         not_waiting = {"withdraw", "submit"} if text.state == "draft" else {"withdraw"}
+        approvers = self.approvers(text)
         for person in people:
             authority = Authority.of(person)
             offered = set(available_actions(authority, text)) - not_waiting
-            if person.pk in self.approvers(text):
+            if person.pk in approvers:
                 # Their approval is given: they may still veto, but nothing is asked of them.
                 offered -= {"return", "reject"}
             waiting = waiting_for(authority).filter(pk=text.pk).exists()
